@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the oob.amt collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AmtClient: WS-Man operations on AMT classes by name, over one WsmanTransport.
+
+Reads (get, enumerate) are cached for the run: get per class + selectors, enumerate per class. put drops the
+cache of its class; create, delete and every invoke that may change the device drop the whole cache, since a
+method on one class can change others (AddWiFiSettings creates CIM_WiFiEndpointSettings instances).
+Returned dicts are copies: callers may change them freely.
+
+Additions to the shared contract:
+* invoke(..., idempotent=False): pass True for methods that only read (GetUuid, EnumerateUserAclEntries,
+  ReadRecords, ...): they are then retried like reads and leave the cache alone.
+* epr(class_name, selectors) and embedded(class_name, properties): values for method inputs and selectors.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.wsman import envelope, parse
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
+    DeviceError,
+    InvalidInputError,
+    NotPermittedError,
+)
+
+_ERRORS_BY_KIND = {"not_permitted": NotPermittedError, "invalid_input": InvalidInputError}
+# A device that keeps answering with a context but never ends the sequence must not loop forever.
+_MAX_PULLS = 1000
+
+
+def epr(class_name, selectors):
+    """An endpoint reference to an instance of class_name, usable as a method input or selector value."""
+    return {"resource_uri": schema.resource_uri(class_name), "selectors": dict(selectors)}
+
+
+def embedded(class_name, properties):
+    """An instance of class_name embedded in a method input, e.g. AddWiFiSettings' WiFiEndpointSettingsInput."""
+    return envelope.EmbeddedInstance(schema.resource_uri(class_name), properties)
+
+
+def _selector_key(selectors):
+    return json.dumps(selectors or {}, sort_keys=True)
+
+
+class AmtClient:
+    def __init__(self, transport):
+        self._transport = transport
+        self._message_id = 0
+        self._instances = {}
+        self._enumerations = {}
+
+    @property
+    def request_count(self):
+        return self._transport.request_count
+
+    def _send(self, request_body, idempotent):
+        return self._transport.post(request_body, idempotent=idempotent)
+
+    def _next_message_id(self):
+        self._message_id += 1
+        return self._message_id
+
+    def _forget_class(self, class_name):
+        self._enumerations.pop(class_name, None)
+        for key in [key for key in self._instances if key[0] == class_name]:
+            del self._instances[key]
+
+    def _forget_everything(self):
+        self._instances.clear()
+        self._enumerations.clear()
+
+    def get(self, class_name, selectors=None):
+        key = (class_name, _selector_key(selectors))
+        if key not in self._instances:
+            request = envelope.get_request(schema.resource_uri(class_name), self._next_message_id(), selectors)
+            self._instances[key] = parse.parse_instance(self._send(request, True), (class_name, "Get"))
+        return copy.deepcopy(self._instances[key])
+
+    def enumerate(self, class_name):
+        if class_name not in self._enumerations:
+            uri = schema.resource_uri(class_name)
+            context = (class_name, "Enumerate")
+            page = parse.parse_enumeration(self._send(envelope.enumerate_request(uri, self._next_message_id()), True), context)
+            items = list(page.items)
+            pulls = 0
+            while page.context is not None:
+                pulls += 1
+                if pulls > _MAX_PULLS:
+                    raise DeviceError("%s Enumerate: the device never ended the sequence" % class_name, class_name=class_name, method="Pull")
+                request = envelope.pull_request(uri, self._next_message_id(), page.context)
+                page = parse.parse_enumeration(self._send(request, True), (class_name, "Pull"))
+                items.extend(page.items)
+            self._enumerations[class_name] = items
+        return copy.deepcopy(self._enumerations[class_name])
+
+    def put(self, class_name, instance, selectors=None):
+        request = envelope.put_request(schema.resource_uri(class_name), class_name, self._next_message_id(), instance, selectors)
+        self._forget_class(class_name)
+        return parse.parse_instance(self._send(request, False), (class_name, "Put"), required=False)
+
+    def create(self, class_name, instance):
+        request = envelope.create_request(schema.resource_uri(class_name), class_name, self._next_message_id(), instance)
+        self._forget_everything()
+        return parse.parse_created(self._send(request, False), (class_name, "Create"))
+
+    def delete(self, class_name, selectors):
+        if not selectors:
+            raise InvalidInputError("%s Delete needs selectors naming the instance" % class_name)
+        request = envelope.delete_request(schema.resource_uri(class_name), self._next_message_id(), selectors)
+        self._forget_everything()
+        parse.parse_response(self._send(request, False), (class_name, "Delete"))
+
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+        """Call a method; returns its outputs with ReturnValue as int. check=True raises for a non-zero ReturnValue."""
+        request = envelope.invoke_request(schema.resource_uri(class_name), method, self._next_message_id(), inputs, selectors)
+        if not idempotent:
+            self._forget_everything()
+        outputs = parse.parse_method_output(self._send(request, idempotent), method, (class_name, method))
+        code = outputs["ReturnValue"]
+        if check and code != 0:
+            name = schema.return_code_name(class_name, method, code)
+            error_class = _ERRORS_BY_KIND.get(schema.error_kind_for(name), DeviceError)
+            raise error_class("%s.%s returned %d (%s)" % (class_name, method, code, name),
+                              class_name=class_name, method=method, return_value=code, return_name=name)
+        return outputs
+
+    def close(self):
+        self._transport.close()
