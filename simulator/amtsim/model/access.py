@@ -1,0 +1,68 @@
+"""Realms and who may use which class (REFERENCE.md 4.3, 6.1).
+
+One place for the rights model. Insufficient realms answer methods with NOT_PERMITTED (16) and transfer
+operations with a ``wsman:AccessDenied`` fault; which of the two (or HTTP 401/403) real firmware sends for
+transfers is UNCONFIRMED (REFERENCE.md 10).
+"""
+from __future__ import annotations
+
+from amtsim.types import WsmanFault
+
+REDIRECTION = 2
+PT_ADMINISTRATION = 3
+HARDWARE_ASSET = 4
+REMOTE_CONTROL = 5
+GENERAL_INFO = 13
+LOCAL_UN = 16
+EVENT_LOG_READER = 19
+AUDIT_LOG = 20
+ACL_SELF = 21
+LOCAL_SYSTEM = 24
+
+# Realms a console may assign to a user (REFERENCE.md 4.3, TWM type).
+ASSIGNABLE_REALMS = frozenset(list(range(2, 14)) + [17, 18, 19, 20, 21, 24])
+# The admin holds PT Administration and every assignable realm except Audit Log, which it holds only through
+# PT Administration while no Auditor exists (see audit_realm()).
+ADMIN_REALMS = frozenset((ASSIGNABLE_REALMS | {PT_ADMINISTRATION}) - {AUDIT_LOG})
+
+# Classes a realm other than PT Administration opens. PT Administration opens everything else.
+_CLASS_REALMS = {
+    "AMT_GeneralSettings": {GENERAL_INFO, LOCAL_SYSTEM},
+    "CIM_SoftwareIdentity": {GENERAL_INFO, LOCAL_SYSTEM},
+    "AMT_SetupAndConfigurationService": {LOCAL_SYSTEM},
+    "IPS_HostBasedSetupService": {LOCAL_SYSTEM},
+    "AMT_WiFiPortConfigurationService": {LOCAL_SYSTEM},
+    "CIM_WiFiEndpointSettings": {LOCAL_SYSTEM},
+    "AMT_RedirectionService": {REDIRECTION},
+    "CIM_KVMRedirectionSAP": {REDIRECTION},
+    "IPS_KVMRedirectionSettingData": {REDIRECTION},
+    "CIM_AssociatedPowerManagementService": {REMOTE_CONTROL},
+    "CIM_PowerManagementService": {REMOTE_CONTROL},
+    "CIM_BootConfigSetting": {REMOTE_CONTROL},
+    "CIM_BootService": {REMOTE_CONTROL},
+    "CIM_BootSourceSetting": {REMOTE_CONTROL},
+    "AMT_BootSettingData": {REMOTE_CONTROL},
+    "CIM_ComputerSystem": {REMOTE_CONTROL, HARDWARE_ASSET},
+    "AMT_AuditLog": {EVENT_LOG_READER},
+}
+# Audit classes: reading needs one of these or the audit realm; changing needs exactly audit_realm().
+AUDIT_CLASSES = frozenset({"AMT_AuditLog", "AMT_AuditPolicyRule"})
+
+
+def audit_realm(auditor_exists: bool) -> int:
+    """The realm that controls the audit log: the Auditor's when one is defined, else PT Administration."""
+    return AUDIT_LOG if auditor_exists else PT_ADMINISTRATION
+
+
+def may_use(class_name: str, realms: frozenset) -> bool:
+    if class_name in AUDIT_CLASSES:
+        wanted = {PT_ADMINISTRATION, AUDIT_LOG, GENERAL_INFO} | _CLASS_REALMS.get(class_name, set())
+        return bool(wanted & realms)
+    if PT_ADMINISTRATION in realms:
+        return True
+    return bool(_CLASS_REALMS.get(class_name, set()) & realms)
+
+
+def require_transfer(class_name: str, realms: frozenset) -> None:
+    if not may_use(class_name, realms):
+        raise WsmanFault("AccessDenied")
