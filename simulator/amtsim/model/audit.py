@@ -120,8 +120,9 @@ class AuditLog(Component):
     def _policy_instances(self, caller) -> list:
         enabled = sorted(tuple(int(part) for part in key.split(":")) for key in self.policy)
         return [Instance("AMT_AuditPolicyRule", {
-            # SDK: "8 most significant bits hold the application ID, the 16 least significant bits the event ID".
-            "AuditApplicationEventID": [(app << 24) | event for app, event in enabled],
+            # The SDK text speaks of "8 most significant bits", but Intel's own captured rule carries 16/0 as
+            # 1048576, i.e. the application ID sits in the upper 16 bits.
+            "AuditApplicationEventID": [(app << 16) | event for app, event in enabled],
             "CreationClassName": "AMT_AuditPolicyRule",
             "ElementName": "Intel(r) AMT Audit Policy Rule",
             "PolicyRuleName": "Audit Policy Rule",

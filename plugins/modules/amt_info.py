@@ -1,0 +1,441 @@
+#!/usr/bin/python
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: amt_info
+short_description: Read the state of an Intel AMT device and audit it against the hardening catalog
+description:
+  - Reads firmware, provisioning, general, network, TLS, user, wireless, audit-log, redirection and power facts from an
+    Intel AMT device over WS-Management, without changing anything.
+  - Judges the gathered facts against the collection's hardening controls and returns a finding for every control the
+    device fails, the controls that need a human (RV(amt.manual_checks)) and the controls that were not evaluated because
+    their data was not gathered.
+  - Firmware advisories follow the catalog's version rule; INTEL-SA-00075 (CVE-2017-5689) is checked first.
+  - Never returns a secret; the firmware's one-time provisioning password, nonces and key material are not read into the result.
+version_added: 0.1.0
+author:
+  - oob.amt contributors (@oob-amt)
+extends_documentation_fragment:
+  - oob.amt.connection
+options:
+  gather_subset:
+    description:
+      - Which facts to read, like the C(gather_subset) of M(ansible.builtin.setup).
+      - V(all) reads every subset. A subset name adds that subset; V(!name) removes it; V(!all) starts from nothing.
+        A list of exclusions only starts from V(all).
+      - Subsets are V(firmware), V(provisioning), V(general), V(network), V(tls), V(users), V(wifi), V(audit),
+        V(redirection) and V(power).
+      - Controls are judged only from gathered subsets; the others are listed in RV(amt.findings_skipped).
+    type: list
+    elements: str
+    default: [all]
+  needed_features:
+    description:
+      - Remote features the site uses on this device. AMT-REDIR-01, AMT-REDIR-02 and AMT-WEB-01 report a feature
+        that is enabled only when it is not listed here.
+    type: list
+    elements: str
+    choices: [sol, ider, kvm, web_ui]
+    default: []
+notes:
+  - Read-only. Supports check mode, where it does exactly the same reads.
+  - Each WS-Man class is read once per run. The number of HTTP requests sent, the Digest challenge included, is returned in RV(amt_requests).
+  - With O(expected_uuid) set, the UUID is read once more to verify the device before anything else.
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Audit an AMT fleet
+  hosts: amt
+  gather_facts: false
+  module_defaults:
+    group/oob.amt.amt:
+      hostname: "{{ amt_hostname }}"
+      username: "{{ amt_username }}"
+      password: "{{ amt_password }}"
+      ca_path: "{{ amt_ca_path }}"
+  tasks:
+    - name: Read everything and judge it
+      oob.amt.amt_info:
+        needed_features: [kvm]
+      register: amt_state
+      delegate_to: localhost
+
+    - name: Fail on high-severity findings
+      ansible.builtin.assert:
+        that: amt_state.amt.findings | selectattr('severity', 'equalto', 'high') | list | length == 0
+        fail_msg: "{{ amt_state.amt.findings | selectattr('severity', 'equalto', 'high') | map(attribute='id') | list }}"
+
+- name: Only the firmware version and its advisories
+  oob.amt.amt_info:
+    hostname: 192.0.2.10
+    password: "{{ vault_amt_password }}"
+    ca_path: /etc/pki/amt-ca.pem
+    gather_subset: [firmware]
+  register: firmware
+
+- name: Everything except wireless and power, over plain HTTP on an isolated lab network
+  oob.amt.amt_info:
+    hostname: 192.0.2.11
+    password: "{{ vault_amt_password }}"
+    use_tls: false
+    gather_subset: ['!wifi', '!power']
+"""
+
+RETURN = r"""
+amt:
+  description: The gathered facts, one key per gathered subset, and the audit results.
+  returned: success
+  type: dict
+  contains:
+    firmware:
+      description: Firmware version from CIM_SoftwareIdentity.
+      returned: when the firmware subset is gathered
+      type: dict
+      contains:
+        version:
+          description: AMT firmware version M.m.h.
+          type: str
+          sample: 12.0.67
+        build:
+          description: Build number, the fourth version field.
+          type: str
+          sample: "1579"
+        full_version:
+          description: M.m.h.b.
+          type: str
+          sample: 12.0.67.1579
+        sku:
+          description: The firmware SKU bit mask.
+          type: int
+          sample: 16392
+        sku_features:
+          description: Names of the SKU bits that are set.
+          type: list
+          elements: str
+          sample: [AMT Pro, Corporate]
+        components:
+          description: Every CIM_SoftwareIdentity InstanceID with its VersionString.
+          type: dict
+          sample: {AMT: 12.0.67, Build Number: "1579", Flash: 12.0.67}
+        advisories:
+          description:
+            - Status of every catalogued firmware advisory, INTEL-SA-00075 first.
+            - Each entry has advisory, cves, status, fixed_in, reason and, where the catalog's data is unconfirmed, note.
+            - C(status) is V(affected), V(fixed), V(not_affected) or V(unknown) (no sourced threshold; not a pass).
+          type: list
+          elements: dict
+          sample: [{advisory: INTEL-SA-00075, cves: [CVE-2017-5689], status: affected, fixed_in: 11.0.25.3001,
+                    reason: below the first fixed version 11.0.25.3001 of its line}]
+    provisioning:
+      description: Provisioning state and control mode.
+      returned: when the provisioning subset is gathered
+      type: dict
+      contains:
+        state:
+          description: V(pre), V(in) or V(post).
+          type: str
+          sample: post
+        control_mode:
+          description: V(none), V(ccm) or V(acm).
+          type: str
+          sample: acm
+        allowed_control_modes:
+          description: Control modes the firmware allows.
+          type: list
+          elements: str
+        password_model:
+          description: V(coupled), V(separate) or V(separate_hash).
+          type: str
+        zero_touch_enabled:
+          description: Whether remote (PKI) configuration is allowed.
+          type: bool
+        configuration_server_fqdn:
+          description: Configuration server name, if any.
+          type: str
+        dhcp_dns_suffix:
+          description: DNS suffix learned from DHCP.
+          type: str
+        trusted_dns_suffix:
+          description: DNS suffix trusted for remote configuration.
+          type: str
+        cert_chain_status:
+          description: Provisioning certificate chain upload state.
+          type: str
+    general:
+      description: AMT_GeneralSettings and the device UUID.
+      returned: when the general subset is gathered
+      type: dict
+      contains:
+        uuid:
+          description: Device UUID (AMT_SetupAndConfigurationService.GetUuid), 8-4-4-4-12 lower case.
+          type: str
+        digest_realm:
+          description: The HTTP Digest realm.
+          type: str
+          sample: Digest:727734D63A1FC0423736E48DA554E462
+        host_name:
+          description: AMT host name.
+          type: str
+        domain_name:
+          description: AMT domain name.
+          type: str
+        network_interface_enabled:
+          description: Whether the network interface is enabled.
+          type: bool
+        amt_network_enabled:
+          description: Whether AMT's out-of-band network access is enabled.
+          type: bool
+        ping_response_enabled:
+          description: ICMP ping answered.
+          type: bool
+        rmcp_ping_response_enabled:
+          description: RMCP ping answered.
+          type: bool
+        wsman_only_mode:
+          description: Legacy non-WS-Man interfaces blocked.
+          type: bool
+        privacy_level:
+          description: V(default), V(enhanced) or V(extreme).
+          type: str
+        preferred_address_family:
+          description: V(ipv4) or V(ipv6).
+          type: str
+        power_source:
+          description: V(ac) or V(dc).
+          type: str
+    network:
+      description: Network interfaces, web UI, environment detection and CIRA servers.
+      returned: when the network subset is gathered
+      type: dict
+      contains:
+        interfaces:
+          description: One entry per AMT_EthernetPortSettings instance (instance_id, wireless, mac_address, link_is_up,
+            dhcp_enabled, ip_address, subnet_mask, default_gateway, primary_dns, secondary_dns, shared_mac, ip_sync_enabled, vlan_tag).
+          type: list
+          elements: dict
+        web_ui_enabled:
+          description: Whether the built-in web UI is on; null when the device has no AMT_WebUIService.
+          type: bool
+        environment_detection:
+          description: Algorithm, detection_strings and ipv6_local_prefixes; null when the class is absent.
+          type: dict
+        mps_servers:
+          description: Configured CIRA management presence servers (name, address, port, cn); null when the class is absent.
+          type: list
+          elements: dict
+    tls:
+      description: TLS settings of the network (remote) and local (LMS) interfaces.
+      returned: when the tls subset is gathered
+      type: dict
+      contains:
+        remote:
+          description: enabled, mutual_authentication, accept_non_secure_connections, non_secure_connections_supported
+            (null before CSME 16.1), trusted_cn; null when the instance is absent.
+          type: dict
+        local:
+          description: The same for the local interface.
+          type: dict
+        server_certificate_configured:
+          description: Whether an AMT_TLSCredentialContext names a server certificate.
+          type: bool
+    users:
+      description: Admin and user accounts and Kerberos; passwords are never readable.
+      returned: when the users subset is gathered
+      type: dict
+      contains:
+        admin_username:
+          description: Name of the built-in admin account.
+          type: str
+          sample: admin
+        admin_password_is_default:
+          description: GetAdminAclEntryStatus IsDefault (the MEBx / local admin password was never changed).
+          type: bool
+        network_admin_password_is_default:
+          description: GetAdminNetAclEntryStatus IsDefault.
+          type: bool
+        accounts:
+          description: User ACL entries (handle, type digest or kerberos, name, kerberos_sid, system, access, realm_ids, realms).
+          type: list
+          elements: dict
+        kerberos:
+          description: enabled, realm_name, service_principal_names, encryption_algorithms; null when the class is absent.
+          type: dict
+    wifi:
+      description: Wireless settings and profiles.
+      returned: when the wifi subset is gathered
+      type: dict
+      contains:
+        supported:
+          description: Whether the device has the wireless configuration service.
+          type: bool
+        local_profile_sync:
+          description: V(disabled), V(user) or V(unrestricted).
+          type: str
+        uefi_profile_share_enabled:
+          description: UEFI Wi-Fi profile sharing.
+          type: bool
+        profiles:
+          description: Profiles (name, instance_id, ssid, priority, authentication, encryption); passphrases are write-only.
+          type: list
+          elements: dict
+    audit:
+      description: The audit log (Access Monitor) state and policy.
+      returned: when the audit subset is gathered
+      type: dict
+      contains:
+        enabled:
+          description: Whether auditing is on.
+          type: bool
+        state_flags:
+          description: AuditState bits that are set (disabled, locked, almost_full, full, no_signing_key).
+          type: list
+          elements: str
+        storage_policy:
+          description: V(no_roll_over), V(roll_over) or V(restricted_roll_over).
+          type: str
+        min_days_to_keep:
+          description: Days kept under restricted roll-over.
+          type: int
+        percentage_free:
+          description: Free space of the log in percent.
+          type: int
+        current_number_of_records:
+          description: Records in the log.
+          type: int
+        max_allowed_auditors:
+          description: How many auditors the firmware allows.
+          type: int
+        audited_events:
+          description: Audited events as C(application/event); null when the policy class is absent.
+          type: list
+          elements: str
+          sample: [16/0, 16/1, 20/0]
+    redirection:
+      description: SOL, IDE-R, KVM, VNC port and user consent.
+      returned: when the redirection subset is gathered
+      type: dict
+      contains:
+        listener_enabled:
+          description: Redirection listener (ports 16994/16995) on.
+          type: bool
+        sol_enabled:
+          description: Serial over LAN enabled.
+          type: bool
+        ider_enabled:
+          description: IDE-R / USB-R enabled.
+          type: bool
+        kvm_supported:
+          description: Whether the device has KVM (not on Standard Manageability SKUs).
+          type: bool
+        kvm_enabled:
+          description: KVM enabled; null without KVM.
+          type: bool
+        kvm_enabled_by_mebx:
+          description: KVM allowed in the MEBx; null without KVM.
+          type: bool
+        port_5900_enabled:
+          description: Native VNC port 5900 open; null without KVM.
+          type: bool
+        kvm_session_timeout:
+          description: KVM session timeout in minutes; null without KVM.
+          type: int
+        opt_in_required:
+          description: V(none), V(kvm) or V(all).
+          type: str
+        can_modify_opt_in_policy:
+          description: Whether the consent policy may be changed remotely.
+          type: bool
+        opt_in_code_timeout:
+          description: Seconds a consent code is valid.
+          type: int
+        opt_in_display_timeout:
+          description: Seconds the consent code is shown.
+          type: int
+    power:
+      description: Host power state.
+      returned: when the power subset is gathered
+      type: dict
+      contains:
+        state:
+          description: CIM power state name, for example V(on), V(sleep_deep), V(off_soft).
+          type: str
+        available_requested_states:
+          description: Power states that can be requested.
+          type: list
+          elements: str
+    findings:
+      description:
+        - One entry per failed hardening control observed over WS-Man; AMT-FW-01 entries (one per affected advisory) come first.
+        - Each has id, severity (high, medium, low), title, observed and fix; AMT-FW-01 entries add advisory, cves and fixed_in.
+      returned: success
+      type: list
+      elements: dict
+      sample: [{id: AMT-FW-01, severity: high, title: Firmware at or above every fixed version, advisory: INTEL-SA-00075,
+                cves: [CVE-2017-5689], fixed_in: 11.0.25.3001, observed: "firmware 11.0.0.1000: INTEL-SA-00075 (...)",
+                fix: Install the OEM BIOS/ME update that carries a fixed AMT firmware}]
+    manual_checks:
+      description: Controls that need a human or a site list (id, severity, title, reason); never silently skipped.
+      returned: success
+      type: list
+      elements: dict
+    findings_skipped:
+      description: Controls not evaluated because a subset they need was not gathered (id, title, needs).
+      returned: success
+      type: list
+      elements: dict
+    gathered_subsets:
+      description: The subsets read, after resolving O(gather_subset).
+      returned: success
+      type: list
+      elements: str
+amt_requests:
+  description:
+    - HTTP requests sent to the device in this run, Digest challenges included. Useful to benchmark a fleet.
+  returned: success
+  type: int
+  sample: 3
+"""
+
+from ansible_collections.oob.amt.plugins.module_utils.info import advisories
+from ansible_collections.oob.amt.plugins.module_utils.info.findings import FEATURES, evaluate
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
+from ansible_collections.oob.amt.plugins.module_utils.info.subsets import resolve_subsets
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+
+
+def run_info(module):
+    subsets = resolve_subsets(module.params["gather_subset"])
+    client = module.client
+    facts = gather(client, subsets)
+    if "firmware" in facts:
+        firmware = facts["firmware"]
+        facts["firmware"]["advisories"] = advisories.evaluate(advisories.parse_version(firmware["version"], firmware["build"]))
+    findings, manual_checks, skipped = evaluate(facts, module.params["needed_features"])
+    result = dict(facts)
+    result.update(findings=findings, manual_checks=manual_checks, findings_skipped=skipped, gathered_subsets=subsets)
+    module.exit(changed=False, amt=result, amt_requests=client.request_count)
+
+
+def main():
+    module = AmtModule(
+        argument_spec=amt_argument_spec(
+            gather_subset=dict(type="list", elements="str", default=["all"]),
+            needed_features=dict(type="list", elements="str", choices=list(FEATURES), default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    module.run(run_info)
+
+
+if __name__ == "__main__":
+    main()

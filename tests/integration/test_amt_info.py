@@ -1,0 +1,193 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""amt_info end to end: ansible-playbook against simulated devices over real loopback sockets."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+# In 127.0.0.0/8 and outside the fleets' ranges (conftest.py): nothing listens there.
+UNREACHABLE_ADDRESS = "127.77.202.250"
+
+SUBSETS = ["firmware", "provisioning", "general", "network", "tls", "users", "wifi", "audit", "redirection", "power"]
+
+OVER_TLS = {
+    "hostname": "{{ amt_hostname }}",
+    "port": "{{ amt_tls_port }}",
+    "username": "{{ amt_username }}",
+    "password": "{{ amt_password }}",
+    "ca_path": "{{ amt_ca_path }}",
+}
+OVER_HTTP = {
+    "hostname": "{{ amt_hostname }}",
+    "port": "{{ amt_http_port }}",
+    "username": "{{ amt_username }}",
+    "password": "{{ amt_password }}",
+    "use_tls": False,
+}
+
+# HTTP requests amt_info sends, the Digest challenge of the first request included. The client asks for
+# OptimizeEnumeration, so an enumeration that fits one page is a single request:
+# firmware = challenge + Enumerate of CIM_SoftwareIdentity.
+FIRMWARE_REQUESTS = 2
+# all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA class):
+# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 2 + users 7 + wifi 2 + audit 2
+# + redirection 4 + power 1.
+ALL_REQUESTS = 28
+
+
+def first_host(fleet):
+    name = sorted(fleet.hosts)[0]
+    return name, fleet.hosts[name]
+
+
+def test_all_subsets_over_tls_with_ca_validation(modern_fleet, run_amt_info):
+    name, host = first_host(modern_fleet)
+    assert host["amt_use_tls"] is True
+    run = run_amt_info(modern_fleet.inventory_path, OVER_TLS, hosts=name)
+    result = run.result(name)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    amt = result["amt"]
+    assert amt["gathered_subsets"] == SUBSETS
+    assert set(SUBSETS) <= set(amt)
+    assert amt["firmware"]["full_version"] == host["amt_firmware"]
+    assert amt["provisioning"] == dict(amt["provisioning"], state="post", control_mode="acm")
+    assert amt["general"]["uuid"] == host["amt_uuid"]
+    assert amt["general"]["digest_realm"] == host["amt_digest_realm"]
+    assert amt["tls"]["remote"]["enabled"] is True
+    assert amt["findings_skipped"] == []
+    assert {"AMT-MEBX-02", "AMT-NET-01", "AMT-FW-02"} <= {check["id"] for check in amt["manual_checks"]}
+    for finding in amt["findings"]:
+        assert set(finding) >= {"id", "severity", "title", "observed", "fix"}
+    finding_ids = {finding["id"] for finding in amt["findings"]}
+    assert ("AMT-REDIR-02" in finding_ids) == bool(amt["redirection"]["kvm_enabled"])
+    assert ("AMT-WEB-01" in finding_ids) == bool(amt["network"]["web_ui_enabled"])
+    assert ("AMT-TLS-04" in finding_ids) == (not amt["tls"]["local"]["enabled"])
+    # Never a secret in the result or anywhere in the output of the run.
+    assert host["amt_password"] not in run.output
+    assert host["amt_password"] not in json.dumps(result)
+
+
+def test_request_counts_are_exact(modern_fleet, run_amt_info):
+    name, _host = first_host(modern_fleet)
+    firmware_only = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, gather_subset=["firmware"]), hosts=name).result(name)
+    assert firmware_only["amt"]["gathered_subsets"] == ["firmware"]
+    assert firmware_only["amt_requests"] == FIRMWARE_REQUESTS
+
+    everything = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, gather_subset=["all"]), hosts=name).result(name)
+    assert everything["amt_requests"] == ALL_REQUESTS
+    assert expected_requests_for_all(everything["amt"]) == ALL_REQUESTS
+    # A second run reads exactly as much: nothing depends on state left behind by the first.
+    again = run_amt_info(modern_fleet.inventory_path, OVER_TLS, hosts=name).result(name)
+    assert again["amt_requests"] == everything["amt_requests"]
+
+
+def expected_requests_for_all(amt):
+    """The read plan of amt_info: one request per Get, method or (optimized, one-page) enumeration."""
+    enumeration, get, method, absent = 1, 1, 1, 1
+    users = amt["users"]
+    counts = {
+        "challenge": 1,
+        "firmware": enumeration,
+        "provisioning": 2 * get,
+        "general": get + method,
+        "network": enumeration + 2 * get + enumeration,
+        "tls": 2 * enumeration,
+        "users": 3 * method + get + method + len(users["accounts"]) * method,
+        "wifi": get + enumeration if amt["wifi"]["supported"] else absent,
+        "audit": 2 * get,
+        "redirection": 4 * get if amt["redirection"]["kvm_supported"] else absent + 2 * get,
+        "power": enumeration,
+    }
+    if amt["network"]["web_ui_enabled"] is None:
+        counts["network"] += absent - get
+    if users["kerberos"] is None:
+        counts["users"] += absent - get
+    return sum(counts.values())
+
+
+def test_plain_http_on_firmware_affected_by_sa_00075(legacy_fleet, run_amt_info):
+    name, host = first_host(legacy_fleet)
+    run = run_amt_info(legacy_fleet.inventory_path, dict(OVER_HTTP, gather_subset=["firmware", "provisioning"]), hosts=name)
+    result = run.result(name)
+    assert not result.get("failed"), result
+    amt = result["amt"]
+    assert amt["firmware"]["full_version"] == "11.0.0.1000"
+    first = amt["findings"][0]
+    assert first["id"] == "AMT-FW-01"
+    assert first["advisory"] == "INTEL-SA-00075"
+    assert first["cves"] == ["CVE-2017-5689"]
+    assert first["fixed_in"] == "11.0.25.3001"
+    assert amt["firmware"]["advisories"][0] == dict(amt["firmware"]["advisories"][0], advisory="INTEL-SA-00075", status="affected")
+    assert "AMT-PROV-02" in [finding["id"] for finding in amt["findings"]]
+    skipped = {entry["id"] for entry in amt["findings_skipped"]}
+    assert {"AMT-TLS-01", "AMT-AUD-02", "AMT-REDIR-04"} <= skipped
+    assert host["amt_password"] not in run.output
+
+
+def test_wrong_password_is_an_authentication_error_without_the_password(modern_fleet, run_amt_info):
+    name, _host = first_host(modern_fleet)
+    wrong_password = "N0t-The-Passw0rd!"
+    run = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, password=wrong_password, gather_subset=["firmware"]), hosts=name)
+    result = run.result(name)
+    assert result["failed"] is True
+    assert result["error"] == "authentication"
+    assert "amt" not in result
+    assert wrong_password not in run.output
+    assert wrong_password not in json.dumps(result)
+
+
+def test_unreachable_host(modern_fleet, run_amt_info):
+    name, _host = first_host(modern_fleet)
+    args = dict(OVER_TLS, hostname=UNREACHABLE_ADDRESS, timeout=5, gather_subset=["firmware"])
+    result = run_amt_info(modern_fleet.inventory_path, args, hosts=name).result(name)
+    assert result["failed"] is True
+    assert result["error"] == "unreachable"
+    assert UNREACHABLE_ADDRESS in result["msg"]
+
+
+def write_unrelated_ca(path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the simulator CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def test_certificate_from_another_ca_is_a_tls_error(modern_fleet, run_amt_info, tmp_path):
+    name, _host = first_host(modern_fleet)
+    bad_ca = tmp_path / "other-ca.pem"
+    write_unrelated_ca(bad_ca)
+    result = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, ca_path=str(bad_ca), gather_subset=["firmware"]), hosts=name).result(name)
+    assert result["failed"] is True
+    assert result["error"] == "tls"
+
+
+def test_check_mode_reads_the_same_and_changes_nothing(modern_fleet, run_amt_info):
+    args = dict(OVER_TLS, gather_subset=["!wifi", "!power"], needed_features=["sol", "ider", "kvm", "web_ui"])
+    normal = run_amt_info(modern_fleet.inventory_path, args)
+    checked = run_amt_info(modern_fleet.inventory_path, args, check=True)
+    assert set(checked.results) == set(modern_fleet.hosts)
+    for name, host in modern_fleet.hosts.items():
+        result = checked.result(name)
+        assert not result.get("failed"), result
+        assert result["changed"] is False
+        amt = result["amt"]
+        assert amt["gathered_subsets"] == [subset for subset in SUBSETS if subset not in ("wifi", "power")]
+        assert "wifi" not in amt and "power" not in amt
+        assert {"AMT-WIFI-01", "AMT-WIFI-05"} <= {entry["id"] for entry in amt["findings_skipped"]}
+        assert amt["general"]["uuid"] == host["amt_uuid"]
+        assert amt["findings"] == normal.result(name)["amt"]["findings"]
+        assert not {"AMT-REDIR-02", "AMT-WEB-01"} & {finding["id"] for finding in amt["findings"]}
+        assert result["amt_requests"] == normal.result(name)["amt_requests"]

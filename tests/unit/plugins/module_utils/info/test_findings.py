@@ -1,0 +1,181 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.oob.amt.plugins.module_utils.info.findings import CONTROLS, MANUAL_CHECKS, evaluate
+from ansible_collections.oob.amt.plugins.module_utils.info.subsets import SUBSET_NAMES
+
+HARDENED = {
+    "firmware": {"version": "12.0.90", "build": "1000", "full_version": "12.0.90.1000"},
+    "provisioning": {"state": "post", "control_mode": "acm"},
+    "general": {"uuid": "03020100-0504-0706-0809-0a0b0c0d0e0f"},
+    "network": {"interfaces": [], "web_ui_enabled": False, "environment_detection": None, "mps_servers": []},
+    "tls": {
+        "remote": {"enabled": True, "mutual_authentication": True, "accept_non_secure_connections": False,
+                   "non_secure_connections_supported": None, "trusted_cn": ["console"]},
+        "local": {"enabled": True, "mutual_authentication": False, "accept_non_secure_connections": True,
+                  "non_secure_connections_supported": None, "trusted_cn": []},
+        "server_certificate_configured": True,
+    },
+    "users": {
+        "admin_username": "admin", "admin_password_is_default": False, "network_admin_password_is_default": False,
+        "accounts": [
+            {"handle": 1, "type": "digest", "name": "$$OsAdmin", "kerberos_sid": None, "system": True, "access": "local", "realm_ids": [24]},
+            {"handle": 2, "type": "kerberos", "name": None, "kerberos_sid": "AQUAAAAA", "system": False, "access": "network", "realm_ids": [20]},
+        ],
+        "kerberos": {"enabled": True, "realm_name": "CORP", "service_principal_names": [], "encryption_algorithms": ["aes256_cts_hmac_sha1_96"]},
+    },
+    "wifi": {"supported": True, "local_profile_sync": "disabled", "uefi_profile_share_enabled": False,
+             "profiles": [{"name": "corp", "ssid": "corp", "authentication": "wpa2_ieee8021x", "encryption": "ccmp"}]},
+    "audit": {"enabled": True, "state_flags": [], "storage_policy": "restricted_roll_over",
+              "audited_events": ["16/0", "17/0", "18/0", "19/0", "20/0", "27/0", "29/0", "30/0"]},
+    "redirection": {"listener_enabled": False, "sol_enabled": False, "ider_enabled": False, "kvm_supported": True,
+                    "kvm_enabled": False, "kvm_enabled_by_mebx": True, "port_5900_enabled": False, "opt_in_required": "all"},
+    "power": {"state": "on"},
+}
+
+
+def ids(findings):
+    return [finding["id"] for finding in findings]
+
+
+def with_changes(**changes):
+    facts = copy.deepcopy(HARDENED)
+    for path, value in changes.items():
+        subset, key = path.split("__", 1)
+        target = facts[subset]
+        while "__" in key:
+            head, key = key.split("__", 1)
+            target = target[head]
+        target[key] = value
+    return facts
+
+
+def test_hardened_device_has_no_findings_and_nothing_skipped():
+    findings, manual, skipped = evaluate(HARDENED)
+    assert findings == []
+    assert skipped == []
+    manual_ids = ids(manual)
+    for control_id, _severity, _title, _reason in MANUAL_CHECKS:
+        assert control_id in manual_ids
+    # Advisories after INTEL-SA-00575 were never catalogued: AMT-FW-01 always keeps a manual part.
+    assert "AMT-FW-01" in manual_ids
+
+
+@pytest.mark.parametrize("changes, control_id", [
+    ({"provisioning__state": "in"}, "AMT-PROV-01"),
+    ({"provisioning__control_mode": "ccm"}, "AMT-PROV-02"),
+    ({"users__admin_password_is_default": True}, "AMT-MEBX-01"),
+    ({"users__network_admin_password_is_default": True}, "AMT-ACCT-01"),
+    ({"users__kerberos": None}, "AMT-AUTH-01"),
+    ({"users__kerberos__encryption_algorithms": ["rc4_hmac"]}, "AMT-AUTH-01"),
+    ({"audit__enabled": False, "audit__state_flags": ["disabled"]}, "AMT-AUD-02"),
+    ({"audit__audited_events": ["16/0", "20/0"]}, "AMT-AUD-03"),
+    ({"audit__storage_policy": "roll_over"}, "AMT-AUD-04"),
+    ({"tls__remote__enabled": False}, "AMT-TLS-01"),
+    ({"tls__server_certificate_configured": False}, "AMT-TLS-01"),
+    ({"tls__remote__accept_non_secure_connections": True}, "AMT-TLS-02"),
+    ({"tls__remote__mutual_authentication": False}, "AMT-TLS-03"),
+    ({"tls__local__enabled": False}, "AMT-TLS-04"),
+    ({"redirection__sol_enabled": True}, "AMT-REDIR-01"),
+    ({"redirection__listener_enabled": True}, "AMT-REDIR-01"),
+    ({"redirection__kvm_enabled": True}, "AMT-REDIR-02"),
+    ({"redirection__opt_in_required": "none"}, "AMT-REDIR-03"),
+    ({"redirection__port_5900_enabled": True}, "AMT-REDIR-04"),
+    ({"wifi__local_profile_sync": "unrestricted"}, "AMT-WIFI-05"),
+    ({"network__web_ui_enabled": True}, "AMT-WEB-01"),
+])
+def test_each_failed_control_is_one_finding(changes, control_id):
+    findings, _manual, _skipped = evaluate(with_changes(**changes))
+    assert ids(findings) == [control_id]
+    finding = findings[0]
+    assert finding["severity"] in ("high", "medium", "low")
+    assert finding["observed"] and finding["fix"] and finding["title"]
+
+
+def test_open_wifi_profile_fails_wifi_01_and_wifi_03():
+    facts = with_changes(wifi__profiles=[{"name": "guest", "ssid": "guest", "authentication": "open_system", "encryption": "none"}])
+    findings, _manual, _skipped = evaluate(facts)
+    assert ids(findings) == ["AMT-WIFI-01", "AMT-WIFI-03"]
+    assert "guest" in findings[0]["observed"]
+
+
+def test_auditor_must_be_exactly_one_account():
+    facts = copy.deepcopy(HARDENED)
+    facts["users"]["accounts"] = facts["users"]["accounts"][:1]
+    assert ids(evaluate(facts)[0]) == ["AMT-AUD-01"]
+    facts = copy.deepcopy(HARDENED)
+    facts["users"]["accounts"].append({"handle": 3, "type": "kerberos", "name": None, "kerberos_sid": "AQUAAAAB",
+                                       "system": False, "access": "network", "realm_ids": [20]})
+    findings = evaluate(facts)[0]
+    assert ids(findings) == ["AMT-AUD-01"] and "2 accounts" in findings[0]["observed"]
+
+
+def test_digest_operator_fails_auth_02_but_system_accounts_do_not():
+    facts = copy.deepcopy(HARDENED)
+    facts["users"]["accounts"].append({"handle": 3, "type": "digest", "name": "helpdesk", "kerberos_sid": None,
+                                       "system": False, "access": "network", "realm_ids": [5]})
+    findings = evaluate(facts)[0]
+    assert ids(findings) == ["AMT-AUTH-02"] and "helpdesk" in findings[0]["observed"]
+
+
+def test_needed_features_are_not_findings():
+    facts = with_changes(redirection__kvm_enabled=True, redirection__sol_enabled=True, redirection__listener_enabled=True,
+                         network__web_ui_enabled=True)
+    assert ids(evaluate(facts)[0]) == ["AMT-REDIR-01", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01"]
+    assert ids(evaluate(facts, ["kvm", "sol", "web_ui"])[0]) == []
+
+
+def test_non_secure_removed_by_firmware_passes_tls_02():
+    facts = with_changes(tls__remote__accept_non_secure_connections=True, tls__remote__non_secure_connections_supported=False)
+    assert ids(evaluate(facts)[0]) == []
+
+
+def test_vulnerable_firmware_findings_come_first_with_sa_00075_leading():
+    facts = with_changes(firmware__version="11.0.0", firmware__build="1000", firmware__full_version="11.0.0.1000",
+                         provisioning__control_mode="ccm")
+    findings = evaluate(facts)[0]
+    assert findings[0]["id"] == "AMT-FW-01"
+    assert findings[0]["advisory"] == "INTEL-SA-00075"
+    assert findings[0]["cves"] == ["CVE-2017-5689"]
+    assert findings[0]["fixed_in"] == "11.0.25.3001"
+    firmware_ids = [finding.get("advisory") for finding in findings if finding["id"] == "AMT-FW-01"]
+    assert "INTEL-SA-00213" in firmware_ids and "INTEL-SA-00391" in firmware_ids
+    assert findings[-1]["id"] == "AMT-PROV-02"
+
+
+def test_unknown_advisories_become_a_manual_check():
+    facts = with_changes(firmware__version="16.1.27", firmware__build="2176", firmware__full_version="16.1.27.2176")
+    findings, manual, _skipped = evaluate(facts)
+    assert "AMT-FW-01" not in ids(findings)
+    firmware_manual = [check for check in manual if check["id"] == "AMT-FW-01"][0]
+    assert "INTEL-SA-00391" in firmware_manual["reason"] and "16.1.27.2176" in firmware_manual["reason"]
+
+
+def test_controls_of_ungathered_subsets_are_skipped_and_named():
+    facts = {"firmware": HARDENED["firmware"]}
+    findings, manual, skipped = evaluate(facts)
+    skipped_ids = ids(skipped)
+    assert "AMT-FW-01" not in skipped_ids
+    assert set(skipped_ids) == {control.id for control in CONTROLS} - {"AMT-FW-01"}
+    auditor = [entry for entry in skipped if entry["id"] == "AMT-AUD-01"][0]
+    assert auditor["needs"] == ["users", "audit"]
+    assert findings == []
+    assert "AMT-MEBX-02" in ids(manual)
+
+
+def test_absent_web_ui_and_audit_policy_become_manual_checks():
+    facts = with_changes(network__web_ui_enabled=None, audit__audited_events=None)
+    findings, manual, _skipped = evaluate(facts)
+    assert findings == []
+    assert {"AMT-WEB-01", "AMT-AUD-03"} <= set(ids(manual))
+
+
+def test_every_control_needs_only_known_subsets():
+    for control in CONTROLS:
+        assert set(control.needs) <= set(SUBSET_NAMES)

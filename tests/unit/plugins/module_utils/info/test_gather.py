@@ -1,0 +1,184 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
+from ansible_collections.oob.amt.plugins.module_utils.info.subsets import SUBSET_CLASSES, SUBSET_NAMES
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
+
+from ansible_collections.oob.amt.tests.unit.plugins.module_utils.info.fake_device import FakeClient, captured_instance, captured_items, captured_outputs
+
+AUTH = "AMT_AuthorizationService"
+UUID_BYTES = bytes(range(16))
+
+
+def software_identities():
+    names = [("Flash", "12.0.67"), ("AMT", "12.0.67"), ("Sku", "16392"), ("Build Number", "1579")]
+    return [{"InstanceID": name, "IsEntity": "true", "VersionString": value} for name, value in names]
+
+
+def user_pages(inputs):
+    # Two pages: handles 1, 2 then 3, as a device with a small page size would answer.
+    if inputs["StartIndex"] == 1:
+        return {"TotalCount": "3", "HandlesCount": "2", "Handles": ["1", "2"], "ReturnValue": 0}
+    return {"TotalCount": "3", "HandlesCount": "1", "Handles": "3", "ReturnValue": 0}
+
+
+USERS = {
+    1: {"DigestUsername": "$$OsAdmin", "AccessPermission": "0", "Realms": "24", "ReturnValue": 0},
+    2: {"DigestUsername": "operator", "AccessPermission": "2", "Realms": ["2", "5", "13"], "ReturnValue": 0},
+    3: {"KerberosUserSid": "AQUAAAAAAAUVAAAA", "AccessPermission": "1", "Realms": "20", "ReturnValue": 0},
+}
+
+
+def full_device(**overrides):
+    instances = {
+        "AMT_GeneralSettings": captured_instance("amt/general/get.xml"),
+        "AMT_SetupAndConfigurationService": captured_instance("amt/setupandconfiguration/get.xml"),
+        "IPS_HostBasedSetupService": captured_instance("ips/hostbasedsetup/get.xml"),
+        "AMT_RedirectionService": captured_instance("amt/redirectionservice/get.xml"),
+        "CIM_KVMRedirectionSAP": captured_instance("cim/kvm/get.xml"),
+        "IPS_KVMRedirectionSettingData": captured_instance("ips/kvmredirection/settings/get.xml"),
+        "IPS_OptInService": captured_instance("ips/optin/get.xml"),
+        "AMT_AuditLog": captured_instance("amt/auditlog/get.xml"),
+        "AMT_AuditPolicyRule": {"AuditApplicationEventID": ["1048576", "1048577", "1310720"], "PolicyType": ["0", "0", "0"]},
+        "AMT_WiFiPortConfigurationService": captured_instance("amt/wifiportconfiguration/get.xml"),
+        "AMT_EnvironmentDetectionSettingData": captured_instance("amt/environmentdetection/get.xml"),
+        "AMT_WebUIService": {"EnabledState": "3"},
+        "AMT_KerberosSettingData": {"KrbEnabled": "false", "RealmName": "", "ConfiguredEncryptionAlgorithms": ["0", "2"],
+                                    "Passphrase": "kerberos-secret", "MasterKey": "c2VjcmV0"},
+    }
+    enumerations = {
+        "CIM_SoftwareIdentity": software_identities(),
+        "AMT_TLSSettingData": captured_items("amt/tls/settingdata/pull.xml"),
+        "AMT_TLSCredentialContext": [],
+        "AMT_EthernetPortSettings": [{"InstanceID": "Intel(r) AMT Ethernet Port Settings 0", "MACAddress": "00-be-43-d8-22-a4",
+                                      "DHCPEnabled": "true", "LinkIsUp": "true", "IPAddress": "192.0.2.5", "PhysicalConnectionType": "0"}],
+        "AMT_ManagementPresenceRemoteSAP": [],
+        "CIM_WiFiEndpointSettings": captured_items("cim/wifi/endpointsettings/pull.xml"),
+        "CIM_AssociatedPowerManagementService": [{"PowerState": "2", "AvailableRequestedPowerStates": ["2", "8", "10"]}],
+    }
+    methods = {
+        ("AMT_SetupAndConfigurationService", "GetUuid"): {"UUID": base64.b64encode(UUID_BYTES).decode(), "ReturnValue": 0},
+        (AUTH, "GetAdminAclEntry"): captured_outputs("amt/authorization/getadminaclentry.xml", "GetAdminAclEntry"),
+        (AUTH, "GetAdminAclEntryStatus"): captured_outputs("amt/authorization/getadminaclentrystatus.xml", "GetAdminAclEntryStatus"),
+        (AUTH, "GetAdminNetAclEntryStatus"): captured_outputs("amt/authorization/getadminnetaclentrystatus.xml", "GetAdminNetAclEntryStatus"),
+        (AUTH, "EnumerateUserAclEntries"): user_pages,
+        (AUTH, "GetUserAclEntryEx"): lambda inputs: USERS[inputs["Handle"]],
+    }
+    client = FakeClient(instances, enumerations, methods)
+    for key, value in overrides.items():
+        setattr(client, key, value)
+    return client
+
+
+def test_firmware_facts():
+    facts = gather(full_device(), ["firmware"])["firmware"]
+    assert facts["version"] == "12.0.67"
+    assert facts["build"] == "1579"
+    assert facts["full_version"] == "12.0.67.1579"
+    assert facts["sku"] == 16392
+    assert facts["sku_features"] == ["AMT Pro", "Corporate"]
+
+
+def test_firmware_without_amt_identity_is_a_device_error():
+    client = full_device()
+    client.enumerations["CIM_SoftwareIdentity"] = [{"InstanceID": "Flash", "VersionString": "12.0.67"}]
+    with pytest.raises(DeviceError):
+        gather(client, ["firmware"])
+
+
+def test_provisioning_from_real_captures():
+    facts = gather(full_device(), ["provisioning"])["provisioning"]
+    assert facts["state"] == "post"
+    assert facts["control_mode"] in ("ccm", "acm")
+    assert facts["zero_touch_enabled"] is True
+
+
+def test_general_uses_the_smbios_uuid_and_realm():
+    facts = gather(full_device(), ["general"])["general"]
+    assert facts["uuid"] == "03020100-0504-0706-0809-0a0b0c0d0e0f"
+    assert facts["digest_realm"].startswith("Digest:")
+
+
+def test_users_walk_every_page_and_every_handle():
+    client = full_device()
+    facts = gather(client, ["users"])["users"]
+    assert [account["handle"] for account in facts["accounts"]] == [1, 2, 3]
+    operator = facts["accounts"][1]
+    assert operator == {"handle": 2, "type": "digest", "name": "operator", "kerberos_sid": None, "system": False,
+                        "access": "local_and_network", "realm_ids": [2, 5, 13],
+                        "realms": ["Redirection", "Remote Control", "General Info"]}
+    assert facts["accounts"][0]["system"] is True
+    assert facts["accounts"][2]["type"] == "kerberos" and facts["accounts"][2]["realm_ids"] == [20]
+    starts = [call for call in client.calls if call[2:3] == ("EnumerateUserAclEntries",)]
+    assert len(starts) == 2
+    assert all(call[3] is True for call in client.calls if call[0] == "invoke"), "reads must not drop the client's cache"
+    assert facts["kerberos"]["encryption_algorithms"] == ["rc4_hmac", "aes256_cts_hmac_sha1_96"]
+
+
+def test_audit_policy_events_decode_application_and_event():
+    # The captured default policy starts 1048576 = 16/0; 1310720 = 20/0.
+    facts = gather(full_device(), ["audit"])["audit"]
+    assert facts["audited_events"] == ["16/0", "16/1", "20/0"]
+    assert facts["enabled"] is True
+    assert facts["storage_policy"] == "roll_over"
+    assert "no_signing_key" in facts["state_flags"]
+
+
+def test_redirection_from_real_captures():
+    facts = gather(full_device(), ["redirection"])["redirection"]
+    assert facts["kvm_supported"] is True
+    assert facts["kvm_enabled"] is True      # captured EnabledState 6 = enabled but offline
+    assert facts["opt_in_required"] in ("none", "kvm", "all")
+
+
+def test_absent_optional_classes_are_reported_not_fatal():
+    client = full_device(absent={"CIM_KVMRedirectionSAP", "AMT_WiFiPortConfigurationService", "AMT_WebUIService"})
+    facts = gather(client, ["redirection", "wifi", "network"])
+    assert facts["redirection"]["kvm_supported"] is False and facts["redirection"]["port_5900_enabled"] is None
+    assert facts["wifi"] == {"supported": False, "local_profile_sync": None, "uefi_profile_share_enabled": None, "profiles": []}
+    assert facts["network"]["web_ui_enabled"] is None
+    assert ("get", "IPS_KVMRedirectionSettingData") not in client.calls
+    assert ("enumerate", "CIM_WiFiEndpointSettings") not in client.calls
+
+
+def test_absent_required_class_fails():
+    with pytest.raises(DeviceError):
+        gather(full_device(absent={"AMT_AuditLog"}), ["audit"])
+
+
+def test_other_faults_on_optional_classes_propagate():
+    client = full_device()
+
+    def access_denied(class_name, selectors=None):
+        raise DeviceError("denied", class_name=class_name, fault="AccessDenied")
+    client.get = access_denied
+    with pytest.raises(DeviceError):
+        gather(client, ["network"])
+
+
+@pytest.mark.parametrize("subset", SUBSET_NAMES)
+def test_each_subset_reads_only_its_declared_classes_once(subset):
+    client = full_device()
+    gather(client, [subset])
+    read = [call[1] for call in client.calls if call[0] in ("get", "enumerate")]
+    touched = {call[1] for call in client.calls}
+    assert touched <= set(SUBSET_CLASSES[subset])
+    assert len(read) == len(set(read))
+
+
+def test_all_subsets_return_no_secret_from_the_device():
+    facts = gather(full_device(), list(SUBSET_NAMES))
+    text = json.dumps(facts)
+    setup = captured_instance("amt/setupandconfiguration/get.xml")
+    for secret in (setup["ProvisioningServerOTP"], "kerberos-secret", "c2VjcmV0",
+                   captured_instance("ips/hostbasedsetup/get.xml").get("ConfigurationNonce")):
+        assert secret and secret not in text
+    assert list(facts) == list(SUBSET_NAMES)
