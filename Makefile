@@ -1,0 +1,69 @@
+# make test: every check CI runs (.ci/run calls it).  make demo: a simulated fleet audited by amt_info.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := test
+
+VENV := $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.oob-amt-installed
+CI_ROOT := $(CURDIR)/.tmp-ci
+COLLECTION := $(CI_ROOT)/ansible_collections/oob/amt
+DEMO_ROOT := $(CURDIR)/.demo
+DEMO_DEVICES := 5
+# Other simulators on the machine may hold the default addresses: make demo DEMO_FIRST_ADDRESS=127.77.240.1 ...
+DEMO_FIRST_ADDRESS ?= 127.77.0.1
+DEMO_LOCAL_FIRST_ADDRESS ?= 127.78.0.1
+
+# Tools run from the venv without activating it find their siblings (ansible-config, ...) through PATH.
+export PATH := $(VENV)/bin:$(PATH)
+export NO_COLOR := 1
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv test demo clean
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
+	@if [[ ! -x "$(PYTHON)" ]]; then python3.11 -m venv "$(VENV)"; fi
+	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -e simulator/
+	touch "$@"
+
+test: venv
+	@started=$$SECONDS
+	printf '\n==== seed ansible-test offline pip bootstrap ====\n'
+	tools/seed-ansible-test.sh "$(PYTHON)"
+	printf '\n==== stage the checkout ====\n'
+	tools/stage-collection.sh "$(CI_ROOT)"
+	status=0
+	tools/ci-checks.sh "$(COLLECTION)" || status=$$?
+	echo "make test: $$((SECONDS - started)) s wall time"
+	exit $$status
+
+demo: venv
+	@rm -rf "$(DEMO_ROOT)"
+	mkdir -p "$(DEMO_ROOT)"
+	tools/stage-collection.sh "$(DEMO_ROOT)/collections" >/dev/null
+	amtsim serve --devices $(DEMO_DEVICES) --profile mixed --seed 7 \
+		--first-address $(DEMO_FIRST_ADDRESS) --local-first-address $(DEMO_LOCAL_FIRST_ADDRESS) \
+		--state-dir "$(DEMO_ROOT)/state" --inventory "$(DEMO_ROOT)/inventory.yml" >"$(DEMO_ROOT)/amtsim.log" 2>&1 &
+	simulator=$$!
+	trap 'kill -TERM $$simulator 2>/dev/null || true; wait $$simulator 2>/dev/null || true' EXIT
+	for _ in $$(seq 1 300); do
+		if grep -q "^amtsim: serving $(DEMO_DEVICES) devices" "$(DEMO_ROOT)/amtsim.log"; then break; fi
+		if ! kill -0 $$simulator 2>/dev/null; then cat "$(DEMO_ROOT)/amtsim.log" >&2; echo "demo: amtsim exited before it was ready" >&2; exit 1; fi
+		sleep 0.1
+	done
+	if ! grep -q "^amtsim: serving $(DEMO_DEVICES) devices" "$(DEMO_ROOT)/amtsim.log"; then
+		cat "$(DEMO_ROOT)/amtsim.log" >&2; echo "demo: amtsim not ready after 30 s" >&2; exit 1
+	fi
+	ANSIBLE_COLLECTIONS_PATH="$(DEMO_ROOT)/collections" ANSIBLE_REMOTE_TMP="$(DEMO_ROOT)/remote_tmp" \
+		ANSIBLE_LOCAL_TEMP="$(DEMO_ROOT)/local_tmp" ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
+		ansible-playbook -i "$(DEMO_ROOT)/inventory.yml" playbooks/demo.yml
+
+clean:
+	@rm -rf "$(CI_ROOT)" "$(DEMO_ROOT)" tests/output .hypothesis .pytest_cache dist
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs every check of `make test` in a staged collection (tools/stage-collection.sh) and prints a summary.
+# Every check runs even when an earlier one fails, so one CI run shows all problems; the exit status is 1 if any failed.
+# Usage: tools/ci-checks.sh COLLECTION_DIR   (COLLECTION_DIR ends in ansible_collections/oob/amt)
+set -euo pipefail
+
+tools_dir=$(cd "$(dirname "$0")" && pwd)
+collection=$(cd "${1:?usage: $0 COLLECTION_DIR}" && pwd)
+collections_root=$(cd "$collection/../../.." && pwd)
+export ANSIBLE_COLLECTIONS_PATH=$collections_root
+export ANSIBLE_REMOTE_TMP=$collections_root/remote_tmp
+export ANSIBLE_LOCAL_TEMP=$collections_root/local_tmp
+cd "$collection"
+
+sanity() {
+    ansible-test sanity --venv --python 3.11 --color no
+}
+
+collection_unit_tests() {
+    cd "$collections_root"
+    python -m pytest -p no:cacheprovider ansible_collections/oob/amt/tests/unit
+}
+
+simulator_tests() {
+    python -m pytest -p no:cacheprovider simulator/tests
+}
+
+integration_tests() {
+    if [[ ! -d tests/integration ]]; then
+        echo "no tests/integration directory: nothing to run"
+        return 0
+    fi
+    PYTHONPATH=$collections_root python -m pytest -p no:cacheprovider tests/integration
+}
+
+module_docs() {
+    python "$tools_dir/check_action_group.py" .
+    local module name
+    for module in plugins/modules/*.py; do
+        name=$(basename "$module" .py)
+        ansible-doc -t module "oob.amt.$name" >/dev/null
+        echo "ansible-doc oob.amt.$name: ok"
+    done
+}
+
+changelog_lint() {
+    antsibull-changelog lint
+}
+
+collection_build() {
+    ansible-galaxy collection build --force --output-path "$collections_root/dist"
+}
+
+summary=()
+failed=0
+run_check() {
+    local title=$1 begun=$SECONDS status
+    printf '\n==== %s ====\n' "$title"
+    # The check runs in a subshell that turns set -e back on and is not part of an if/&&/||, so its first
+    # failing command ends it; the outer shell, with set -e off for the moment, records the status.
+    set +e
+    (set -e; "$2")
+    status=$?
+    set -e
+    if ((status == 0)); then
+        summary+=("$(printf 'ok      %-26s %4d s' "$title" $((SECONDS - begun)))")
+    else
+        summary+=("$(printf 'FAILED  %-26s %4d s (exit %d)' "$title" $((SECONDS - begun)) "$status")")
+        failed=1
+    fi
+}
+
+run_check "ansible-test sanity" sanity
+run_check "collection unit tests" collection_unit_tests
+run_check "simulator tests" simulator_tests
+run_check "integration tests" integration_tests
+run_check "ansible-doc on every module" module_docs
+run_check "antsibull-changelog lint" changelog_lint
+run_check "collection build" collection_build
+
+printf '\n==== summary ====\n'
+printf '%s\n' "${summary[@]}"
+exit "$failed"
