@@ -1,0 +1,123 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""amt_audit_policy end to end against a simulated ACM device over TLS on loopback, with and without an Auditor."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from conftest import start_fleet
+from module_runner import run_tasks, wsman_client
+
+ADDRESSES = {"first_address": "127.77.232.1", "local_first_address": "127.78.232.1"}
+AUDITOR = "auditor1"
+AUDITOR_PASSWORD = "Aud1tor!pass"
+POLICY = {
+    "state": "enabled",
+    "events": {"security_admin": ["acl_entry_added", "unprovisioning_started"], "security_audit_log": "all"},
+    "critical_events": {"security_admin": ["unprovisioning_started"]},
+    "storage_policy": "restricted_rollover",
+    "min_days_to_keep": 30,
+}
+
+
+@pytest.fixture(scope="module")
+def device(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("audit-fleet"), 1, "acm", ADDRESSES)
+    yield fleet, sorted(fleet.hosts)[0]
+    fleet.stop()
+
+
+def connection(username="{{ amt_username }}", password="{{ amt_password }}"):
+    return {"hostname": "{{ amt_hostname }}", "username": username, "password": password, "ca_path": "{{ amt_ca_path }}"}
+
+
+@pytest.fixture
+def run(device, tmp_path):
+    """run(args, ...) runs amt_audit_policy once per args in one playbook (--diff on) and returns the results in order."""
+    fleet, host = device
+    counter = iter(range(1000))
+
+    def run_module(*tasks, check=False, login=None):
+        work_dir = tmp_path / ("run%d" % next(counter))
+        work_dir.mkdir()
+        named = [("task %d" % index, "amt_audit_policy", dict(login or connection(), **args)) for index, args in enumerate(tasks)]
+        runs = run_tasks(work_dir, fleet.inventory_path, host, named, check=check, diff=True)
+        return [runs["task %d" % index] for index in range(len(tasks))]
+    return run_module
+
+
+def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
+    (checked,) = run(POLICY, check=True)
+    applied, again, disabled = run(POLICY, POLICY, dict(POLICY, state="disabled"))
+    assert checked["changed"] is True, checked
+    assert applied["changed"] is True and applied["actions"] == checked["actions"], (checked, applied)
+    assert applied["diff"]["before"]["storage_policy"] == "rollover"
+    assert applied["audit"] == {
+        "state": "enabled",
+        "events": {"security_admin": ["acl_entry_added", "unprovisioning_started"],
+                   "security_audit_log": ["log_cleared", "audit_policy_modified", "log_disabled", "log_enabled", "log_exported", "log_recovered"]},
+        "critical_events": {"security_admin": ["unprovisioning_started"]},
+        "storage_policy": "restricted_rollover",
+        "min_days_to_keep": 30,
+    }
+    assert again["changed"] is False and again["actions"] == []
+    assert disabled["changed"] is True and disabled["actions"] == ["disable auditing"]
+    (enabled,) = run(POLICY)
+    assert enabled["actions"] == ["enable auditing"] and enabled["audit"]["state"] == "enabled"
+
+
+BAD_INPUT = [
+    ("unknown_application", {"events": {"security": ["acl_entry_added"]}}, "events: unknown application security"),
+    ("unknown_event", {"events": {"security_admin": ["acl_added"]}}, "events.security_admin: unknown event acl_added"),
+    ("critical_not_audited", {"events": {"kvm": "all"}, "critical_events": {"security_admin": ["unprovisioning_started"]}},
+     "critical_events: every critical event must also be audited"),
+    ("days_without_restricted", {"storage_policy": "rollover", "min_days_to_keep": 5}, "min_days_to_keep: applies only"),
+    ("restricted_without_days", {"storage_policy": "restricted_rollover"}, "min_days_to_keep: storage_policy restricted_rollover needs"),
+    ("days_range", {"storage_policy": "restricted_rollover", "min_days_to_keep": 400}, "min_days_to_keep: must be between 0 and 255"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_results(device, tmp_path_factory):
+    fleet, host = device
+    tasks = [(rule, "amt_audit_policy", dict(connection(), **args)) for rule, args, _message in BAD_INPUT]
+    return run_tasks(tmp_path_factory.mktemp("audit-bad-input"), fleet.inventory_path, host, tasks)
+
+
+@pytest.mark.parametrize("rule, message", [(rule, message) for rule, _args, message in BAD_INPUT],
+                         ids=[rule for rule, _args, _message in BAD_INPUT])
+def test_bad_input_is_refused_naming_the_option_and_rule(bad_input_results, rule, message):
+    result = bad_input_results[rule]
+    assert result["failed"] is True and result["changed"] is False and result["error"] == "invalid_input"
+    assert result["msg"].startswith(message), result["msg"]
+
+
+def add_auditor(fleet, host):
+    host_vars = fleet.hosts[host]
+    client = wsman_client(host_vars, host_vars["amt_username"], host_vars["amt_password"], fleet.group_vars["amt_ca_path"])
+    digest = hashlib.md5(("%s:%s:%s" % (AUDITOR, host_vars["amt_digest_realm"], AUDITOR_PASSWORD)).encode()).digest()
+    try:
+        client.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
+            ("DigestUsername", AUDITOR), ("DigestPassword", base64.b64encode(digest).decode()), ("AccessPermission", 2), ("Realms", [20])])
+    finally:
+        client.close()
+
+
+def test_with_an_auditor_only_the_auditor_may_change_the_policy(run, device):
+    fleet, host = device
+    add_auditor(fleet, host)
+    (as_admin_checked,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None), check=True)
+    (as_admin,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None))
+    as_auditor, as_auditor_again = run(*[dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None)] * 2,
+                                       login=connection(AUDITOR, AUDITOR_PASSWORD))
+    for refused in (as_admin_checked, as_admin):
+        assert refused["failed"] is True and refused["changed"] is False and refused["error"] == "not_permitted"
+        assert "connect with the auditor's username and password" in refused["msg"]
+    assert as_auditor["changed"] is True and as_auditor["actions"] == ["set storage policy no_rollover"], as_auditor
+    assert as_auditor_again["changed"] is False
+    (unchanged_as_admin,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None))
+    assert unchanged_as_admin["changed"] is False and not unchanged_as_admin.get("failed")
