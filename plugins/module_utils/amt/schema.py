@@ -188,10 +188,12 @@ def return_code_name(class_name, method, code):
     """AMT's name for a method's ReturnValue, e.g. PT_STATUS_NOT_PERMITTED, or UNKNOWN_<code>."""
     code = int(code)
     table = _METHOD_RETURN_MAPS.get((class_name, method)) or _CLASS_RETURN_MAPS.get(class_name)
-    if table is not None:
-        return table.get(code, "UNKNOWN_%d" % code)
-    if method == "RequestStateChange" or class_name.startswith("CIM_"):
+    if table is not None and code in table:
+        return table[code]
+    if table is None and (method == "RequestStateChange" or class_name.startswith("CIM_")):
         return CIM_RETURN.get(code, "UNKNOWN_%d" % code)
+    # Classes with their own small map (e.g. AMT_WiFiPortConfigurationService) still answer PT_STATUS codes
+    # such as 23 MAX_LIMIT_REACHED or 2058 DUPLICATE for conditions their map does not cover.
     if code in PT_STATUS:
         return "PT_STATUS_" + PT_STATUS[code]
     return "UNKNOWN_%d" % code

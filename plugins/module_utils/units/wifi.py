@@ -384,8 +384,6 @@ def diff(state, changes):
 def _raise_for_return(outputs, method, name):
     code = outputs["ReturnValue"]
     return_name = schema.return_code_name(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, method, code)
-    if return_name.startswith("UNKNOWN_") and code in schema.PT_STATUS:
-        return_name = "PT_STATUS_" + schema.PT_STATUS[code]
     advice = _PROFILE_WRITE_ADVICE.get(code, "the device did not accept the profile")
     error_class = NotPermittedError if code == schema.PT_STATUS_NOT_PERMITTED else DeviceError
     message = "%s.%s returned %d (%s) for profile %s: %s" % (schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, method, code, return_name, name, advice)
