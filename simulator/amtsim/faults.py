@@ -1,0 +1,158 @@
+"""Injected misbehaviour: the ``--faults SPEC`` grammar and the per-request decisions.
+
+Grammar (whitespace ignored)::
+
+    SPEC   := RULE (";" RULE)*
+    RULE   := KIND ["=" ARG] [":" RATE] ["@" RANGES]
+    RANGES := RANGE ("," RANGE)*          RANGE := N | N "-" M      (device indexes, inclusive)
+
+KIND (RATE is a probability per request, 1.0 when omitted; without RANGES a rule applies to every device):
+
+    reset                 close the connection without answering
+    delay=SECONDS         answer SECONDS later
+    http500               answer with an HTML 500 page
+    soapfault             answer with a wsman:InternalError SOAP fault
+    stale                 treat a valid Digest nonce as stale (401 stale="true")
+    lockout               the device starts with its Digest lock-out active (RATE ignored)
+    restart-after=METHOD[:SECONDS]
+                          after a successful call of METHOD the device refuses connections for SECONDS
+                          (default 30); here the ":" part is the pause, the rule always fires
+
+Example: ``reset:0.05;delay=2:0.1@1-10;http500:0.02;soapfault:0.02;stale:0.2;lockout@3;restart-after=CommitChanges:30``
+
+Decisions are drawn from one ``random.Random`` per device seeded with (seed, device index), so a run is
+reproducible for a given seed whatever order devices are served in.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+PER_REQUEST_KINDS = ("reset", "delay", "http500", "soapfault", "stale")
+KINDS = PER_REQUEST_KINDS + ("lockout", "restart-after")
+DEFAULT_RESTART_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    kind: str
+    argument: str = ""
+    rate: float = 1.0
+    ranges: tuple = ()  # tuple of (first, last) inclusive; empty = every device
+
+    def applies_to(self, device_index: int) -> bool:
+        return not self.ranges or any(first <= device_index <= last for first, last in self.ranges)
+
+
+@dataclass
+class RequestFaults:
+    """What to do to one request; all false/zero means serve it normally."""
+
+    reset: bool = False
+    delay: float = 0.0
+    http500: bool = False
+    soapfault: bool = False
+    stale: bool = False
+
+
+def _split(text: str, separator: str) -> tuple:
+    """(before, after) the first separator; after is "" when there is none."""
+    before, *after = text.split(separator, 1)
+    return before, after[0] if after else ""
+
+
+def _parse_ranges(text: str) -> tuple:
+    ranges = []
+    for part in text.split(","):
+        first, last = _split(part, "-")
+        start, end = int(first), int(last or first)
+        if end < start:
+            raise ValueError("device range %r is reversed" % part)
+        ranges.append((start, end))
+    return tuple(ranges)
+
+
+def _parse_rule(text: str) -> FaultRule:
+    body, ranges_text = _split(text, "@")
+    ranges = _parse_ranges(ranges_text) if ranges_text else ()
+    head, argument_and_rate = _split(body, "=")
+    kind = head
+    argument, rate_text = "", ""
+    if argument_and_rate:
+        if kind == "restart-after":
+            argument = argument_and_rate
+        else:
+            argument, rate_text = _split(argument_and_rate, ":")
+    else:
+        kind, rate_text = _split(head, ":")
+    if kind not in KINDS:
+        raise ValueError("unknown fault kind %r (known: %s)" % (kind, ", ".join(KINDS)))
+    if kind in ("delay", "restart-after") and not argument:
+        raise ValueError("fault %r needs an argument" % kind)
+    if kind == "delay":
+        float(argument)
+    if kind == "restart-after":
+        seconds = _split(argument, ":")[1]
+        if seconds:
+            float(seconds)
+    rate = float(rate_text) if rate_text else 1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError("fault rate %r is not between 0 and 1" % rate_text)
+    return FaultRule(kind=kind, argument=argument, rate=rate, ranges=ranges)
+
+
+def parse_spec(spec: str) -> list:
+    """Rules of a ``--faults`` SPEC; raises ValueError naming the offending part."""
+    compact = "".join(spec.split())
+    rules = []
+    for text in compact.split(";"):
+        if not text:
+            continue
+        try:
+            rules.append(_parse_rule(text))
+        except ValueError as exc:
+            raise ValueError("invalid fault rule %r: %s" % (text, exc)) from None
+    return rules
+
+
+@dataclass
+class FaultPlan:
+    rules: list = field(default_factory=list)
+    seed: int = 0
+    _generators: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_spec(cls, spec: str | None, seed: int = 0) -> FaultPlan:
+        return cls(rules=parse_spec(spec) if spec else [], seed=seed)
+
+    def _generator(self, device_index: int) -> random.Random:
+        generator = self._generators.get(device_index)
+        if generator is None:
+            generator = self._generators[device_index] = random.Random("%d:%d" % (self.seed, device_index))
+        return generator
+
+    def for_request(self, device_index: int) -> RequestFaults:
+        decision = RequestFaults()
+        for rule in self.rules:
+            if rule.kind not in PER_REQUEST_KINDS or not rule.applies_to(device_index):
+                continue
+            if self._generator(device_index).random() >= rule.rate:
+                continue
+            if rule.kind == "delay":
+                decision.delay += float(rule.argument)
+            else:
+                setattr(decision, rule.kind, True)
+        return decision
+
+    def starts_locked(self, device_index: int) -> bool:
+        return any(rule.kind == "lockout" and rule.applies_to(device_index) for rule in self.rules)
+
+    def restart_after(self, device_index: int, method: str) -> float | None:
+        """Seconds of unreachability after a successful ``method`` call, or None."""
+        for rule in self.rules:
+            if rule.kind != "restart-after" or not rule.applies_to(device_index):
+                continue
+            name, seconds = _split(rule.argument, ":")
+            if name == method:
+                return float(seconds) if seconds else DEFAULT_RESTART_SECONDS
+        return None
