@@ -236,11 +236,12 @@ class DeviceHost:
                 return
             await asyncio.sleep(max(remaining, 0.01))
 
-    async def apply_effects(self, result: DispatchResult | None, key, spare) -> bool:
+    async def apply_effects(self, result: DispatchResult | None, key=None, spare=None) -> bool:
         """Carry out the device's Effects; True when the listener of ``key`` (the current connection's) went away.
 
         This runs before the response is written, so a client never reaches the old listeners after reading it;
-        ``spare`` (the current connection) stays open to deliver that response.
+        ``spare`` (the current connection) stays open to deliver that response. The MEI side calls it with no
+        connection at all.
         """
         latency = self.server.latency
         for effect in self.device.take_effects():

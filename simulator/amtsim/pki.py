@@ -202,7 +202,8 @@ class Pki:
         leaf = (_builder(_name(common_name), intermediate.subject, leaf_key.public_key())
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(_leaf_key_usage(), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, AMT_PROVISIONING_OID]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH, AMT_PROVISIONING_OID]),
+                               critical=False)
                 .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(intermediate_key.public_key()), critical=False)
                 .sign(intermediate_key, hashes.SHA256()))

@@ -15,6 +15,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -72,9 +73,15 @@ def _wait_until_serving(process, devices):
             break
         seen.append(line.rstrip())
         if line.startswith(expected):
+            _keep_draining(process.stdout)
             return
     process.kill()
     raise RuntimeError("amtsim did not report %r; its output was:\n%s" % (expected, "\n".join(seen)))
+
+
+def _keep_draining(stream):
+    """Read the simulator's output for the rest of its life: a full pipe would freeze the simulator."""
+    threading.Thread(target=lambda: [None for _line in stream], daemon=True).start()
 
 
 def start_fleet(directory, devices, profile, addresses, firmware=None):

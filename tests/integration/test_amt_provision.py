@@ -309,8 +309,6 @@ def test_tls_ccm_activation_verifies_the_device_certificate(tls_fleet, tmp_path)
     assert not second["amt-0001"]["changed"]
 
 
-@pytest.mark.xfail(strict=True, reason="amtsim: MEI effects are not applied (cli.py apply_effects) and the simulated provisioning "
-                                       "certificate lacks clientAuth, so the mutual TLS listener refuses it")
 def test_tls_acm_activation_through_host_based_configuration(tls_fleet, tmp_path):
     host = "amt-0003"
     first, _output = run_provision(tls_fleet, tmp_path, {host: _acm_args(tls_fleet, ca_path=None)})
