@@ -77,7 +77,7 @@ def test_new_is_fast_and_small(pki):
     started = time.perf_counter()
     devices = [new_device(pki, "ccm", seed=seed, index=seed) for seed in range(200)]
     elapsed = time.perf_counter() - started
-    size, _ = tracemalloc.get_traced_memory()
+    size, _peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert elapsed / len(devices) < 0.005
     assert size / len(devices) < 100_000

@@ -204,7 +204,7 @@ class AuditLog(Component):
 
     # --- AMT_AuditPolicyRule methods ----------------------------------------------------------------------
     def _apply_policy(self, changes: list, caller):
-        for _, app, event, policy_type in changes:
+        for _enable, app, event, policy_type in changes:
             if app not in events.EVENTS or event not in events.EVENTS[app] or policy_type not in (0, 1):
                 return result(INVALID_PARAMETER)
         for enable, app, event, policy_type in changes:

@@ -36,7 +36,7 @@ _PASSWORD_SPECIALS = "!@#$%^*"
 def _strong_password(rng: random.Random, length: int = 16) -> str:
     pools = (string.ascii_uppercase, string.ascii_lowercase, string.digits, _PASSWORD_SPECIALS)
     characters = [rng.choice(pool) for pool in pools]
-    characters += [rng.choice(string.ascii_letters + string.digits + _PASSWORD_SPECIALS) for _ in range(length - 4)]
+    characters += [rng.choice(string.ascii_letters + string.digits + _PASSWORD_SPECIALS) for _position in range(length - 4)]
     rng.shuffle(characters)
     return "".join(characters)
 
@@ -97,7 +97,7 @@ class Device:
             raise ValueError("unknown device state format")
         device = cls(state["index"], state["firmware"], state["uuid"], state["digest_realm"], pki)
         device.addresses = list(state.get("addresses", []))
-        for attribute, _ in _COMPONENTS:
+        for attribute, _component in _COMPONENTS:
             getattr(device, attribute).load(state["components"].get(attribute, {}))
         device.dirty = False
         return device
@@ -105,7 +105,7 @@ class Device:
     def to_state(self) -> dict:
         return {"format": STATE_FORMAT, "index": self.index, "firmware": str(self.firmware), "uuid": self.uuid,
                 "digest_realm": self.digest_realm, "addresses": list(self.addresses),
-                "components": {attribute: getattr(self, attribute).to_state() for attribute, _ in _COMPONENTS}}
+                "components": {attribute: getattr(self, attribute).to_state() for attribute, _component in _COMPONENTS}}
 
     def factory_reset(self, keep_admin: bool) -> None:
         """Unprovision: back to factory settings; PartialUnprovision keeps the admin, host and domain names."""

@@ -48,7 +48,7 @@ class General(Component):
                     "link_preference")
 
     def reset(self) -> None:
-        self.general = {name: default for name, (_, default) in _GENERAL_WRITABLE.items()}
+        self.general = {name: default for name, (_kind, default) in _GENERAL_WRITABLE.items()}
         self.ethernet = {"DHCPEnabled": True, "IPAddress": "", "SubnetMask": "", "DefaultGateway": "", "PrimaryDNS": "",
                          "SecondaryDNS": "", "SharedStaticIp": False, "IpSyncEnabled": True}
         self.detection_strings = []
@@ -71,7 +71,7 @@ class General(Component):
     def _put_general(self, current, new, caller) -> None:
         if "PingResponseEnabled" not in new.props or "WsmanOnlyMode" not in new.props:
             raise WsmanFault("InvalidRepresentation", "PingResponseEnabled and WsmanOnlyMode are required")
-        values = {name: _READERS[kind](new, name, self.general[name]) for name, (kind, _) in _GENERAL_WRITABLE.items()}
+        values = {name: _READERS[kind](new, name, self.general[name]) for name, (kind, _default) in _GENERAL_WRITABLE.items()}
         if len(values["HostName"].encode()) > 63 or len(values["DomainName"]) > 191:
             raise WsmanFault("InvalidParameter", "HostName is at most 63 bytes, DomainName 191 characters")
         if values["AMTNetworkEnabled"] not in (0, 1) or not 1 <= values["IdleWakeTimeout"] <= 65535:

@@ -214,7 +214,7 @@ class Tls(Component):
         if self.context is None:
             return []
         epr = self._context_epr()
-        return [Instance("AMT_TLSCredentialContext", {name: value for name, value in epr.selectors})]
+        return [Instance("AMT_TLSCredentialContext", dict(epr.selectors))]
 
     def _collection_instances(self, caller) -> list:
         return [Instance("AMT_TLSProtocolEndpointCollection", {"ElementName": COLLECTION_NAME})]
