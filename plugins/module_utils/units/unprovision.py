@@ -1,0 +1,305 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unprovisioning: record what the asset register needs, take the device out of management, prove it.
+
+How a run knows the device is already unprovisioned:
+* transport local (MEI on the host): the firmware's own provisioning state, read with GetProvisioningState. Proof.
+* transport network: a device that answers and reads ProvisioningState = pre is unprovisioned. A device whose
+  WS-Man port does not answer proves nothing (it may be switched off or unplugged): that is a failure unless the
+  play sets assume_unprovisioned_if_unreachable, and then the result says it was assumed, not verified.
+
+Verification after the call: network, the WS-Man port stops answering within verify_timeout (an unprovisioned
+device closes its network interface; if it still answers, ProvisioningState must read pre); local, the firmware
+reports pre within verify_timeout.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import time
+
+from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import normalize_uuid, read_uuid
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import read_firmware, read_provisioning, read_users
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
+    DeviceError,
+    IdentityMismatchError,
+    IndeterminateError,
+    InvalidInputError,
+    NotPermittedError,
+    UnreachableError,
+)
+
+SETUP = schema.AMT_SETUP_AND_CONFIGURATION_SERVICE
+MODE_FULL = "full"
+MODE_PARTIAL = "partial"
+TRANSPORT_NETWORK = "network"
+TRANSPORT_LOCAL = "local"
+METHODS = {MODE_FULL: "Unprovision", MODE_PARTIAL: "PartialUnprovision"}
+# Unprovision's ProvisioningMode input: 1 is what every known client sends (REFERENCE.md 3.1).
+PROVISIONING_MODE_CURRENT = 1
+PT_STATUS_BLOCKING_COMPONENT = 2076
+# From release 12.0 the Auditor can no longer block unprovisioning (REFERENCE.md 3.1).
+AUDITOR_CANNOT_BLOCK_FROM_MAJOR = 12
+DNS_SUFFIX_SURVIVES_FROM_MAJOR = 12
+POLL_INTERVAL = 1.0
+PORT_PROBE_TIMEOUT = 3.0
+# What a partial unprovision keeps (REFERENCE.md 3.1).
+PARTIAL_KEEPS = ["admin_account", "tls_psk_keys", "host_name", "domain_name", "provisioning_server_address"]
+
+
+class UnprovisionRequest:
+    def __init__(self, mode=MODE_FULL, transport=TRANSPORT_NETWORK, assume_unprovisioned_if_unreachable=False, verify_timeout=60):
+        self.mode = mode
+        self.transport = transport
+        self.assume_unprovisioned_if_unreachable = assume_unprovisioned_if_unreachable
+        self.verify_timeout = verify_timeout
+
+
+def validate(request):
+    if request.mode not in METHODS:
+        raise InvalidInputError("mode must be %s or %s" % (MODE_FULL, MODE_PARTIAL))
+    if request.transport not in (TRANSPORT_NETWORK, TRANSPORT_LOCAL):
+        raise InvalidInputError("transport must be %s or %s" % (TRANSPORT_NETWORK, TRANSPORT_LOCAL))
+    if request.transport == TRANSPORT_LOCAL and request.mode == MODE_PARTIAL:
+        raise InvalidInputError("mode=partial needs transport=network: the host interface (MEI) offers only a full unprovision")
+    if request.transport == TRANSPORT_LOCAL and request.assume_unprovisioned_if_unreachable:
+        raise InvalidInputError("assume_unprovisioned_if_unreachable applies only to transport=network: the host interface reads the state itself")
+    if request.verify_timeout < 0:
+        raise InvalidInputError("verify_timeout must be 0 or more seconds, got %d" % request.verify_timeout)
+
+
+def firmware_major(version):
+    try:
+        return int(str(version).split(".", 1)[0])
+    except ValueError:
+        return None
+
+
+def survivors(mode, major):
+    """What stays on the device after unprovisioning, on real firmware."""
+    kept = ["mebx_password"]
+    if major is None or major >= DNS_SUFFIX_SURVIVES_FROM_MAJOR:
+        kept.append("dns_suffix")
+    if mode == MODE_PARTIAL:
+        kept.extend(PARTIAL_KEEPS)
+    return kept
+
+
+def survivor_warnings(kept):
+    warnings = []
+    if "mebx_password" in kept:
+        warnings.append("the MEBx password survives unprovisioning: it is not reset to the factory value; change it at the console "
+                        "(Ctrl-P at boot) before the machine leaves your control")
+    if "dns_suffix" in kept:
+        warnings.append("on firmware 12 and later the DNS suffix given for remote configuration survives unprovisioning")
+    if "admin_account" in kept:
+        warnings.append("a partial unprovision keeps the admin account and password, TLS pre-shared keys, host and domain name "
+                        "and the provisioning server address")
+    return warnings
+
+
+def auditor_can_block(control_mode, major):
+    return control_mode == "acm" and major is not None and major < AUDITOR_CANNOT_BLOCK_FROM_MAJOR
+
+
+def auditors(client):
+    """Names (or Kerberos SIDs) of the accounts holding the Audit Log realm."""
+    return [account["name"] or account["kerberos_sid"] for account in read_users(client)["accounts"]
+            if schema.REALM_AUDIT_LOG in account["realm_ids"]]
+
+
+_AUDITOR_RULE = ("on firmware before 12.0 in admin control mode the Auditor must first call AMT_AuditLog.SetAuditLock with "
+                 "Flag 1 (UNPROVISIONING_LOCK) and a timeout, signed in as the Auditor")
+
+
+def _names(names):
+    return ", ".join(repr(name) for name in names)
+
+
+def auditor_blocker_message(names):
+    return "the Auditor account %s has not allowed it: %s; run this task again within that timeout" % (_names(names), _AUDITOR_RULE)
+
+
+def auditor_check_mode_warning(names):
+    return "unprovisioning will succeed only if the Auditor account %s has allowed it: %s" % (_names(names), _AUDITOR_RULE)
+
+
+def port_answers(host, port, timeout=PORT_PROBE_TIMEOUT):
+    """(True, None) if a TCP connection to host:port opens, else (False, why) with why 'refused' or 'timed out' or the OS error."""
+    try:
+        connection = socket.create_connection((host, port), timeout=timeout)
+    except ConnectionRefusedError:
+        return False, "refused"
+    except socket.timeout:
+        return False, "timed out"
+    except OSError as error:
+        return False, error.strerror or str(error)
+    connection.close()
+    return True, None
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _wait_for(condition, timeout, clock, sleep):
+    """Poll condition() until it is true or timeout seconds pass; returns its last value."""
+    deadline = clock() + timeout
+    while True:
+        if condition():
+            return True
+        if clock() >= deadline:
+            return False
+        sleep(POLL_INTERVAL)
+
+
+class NetworkUnprovision:
+    """Over WS-Man with the admin credentials. client_factory returns the run's AmtClient (identity already checked)."""
+
+    def __init__(self, host, port, client_factory, request, clock=time.monotonic, sleep=time.sleep):
+        self._host = host
+        self._port = port
+        self._client_factory = client_factory
+        self._request = request
+        self._clock = clock
+        self._sleep = sleep
+
+    def reachable(self):
+        """(answers, why not). Decides whether a run can read the device at all."""
+        return port_answers(self._host, self._port)
+
+    def unreachable_outcome(self, why):
+        """Unchanged if the play allows assuming; otherwise the UnreachableError explaining why this is no proof."""
+        if not self._request.assume_unprovisioned_if_unreachable:
+            raise UnreachableError(
+                "%s:%d did not answer (%s). An unreachable device is not proof that it is unprovisioned (it may be off or "
+                "unplugged): run with transport=local on the host, or set assume_unprovisioned_if_unreachable=true to "
+                "record it as unprovisioned without verification" % (self._host, self._port, why))
+        return {"verified": False, "evidence": "WS-Man port %d %s" % (self._port, why)}
+
+    def read(self):
+        """The asset record and the values later steps need, read before the device forgets them."""
+        client = self._client_factory()
+        firmware = read_firmware(client)
+        provisioning = read_provisioning(client)
+        general = client.get(schema.AMT_GENERAL_SETTINGS)
+        return {
+            "uuid": read_uuid(client),
+            "firmware_version": firmware["full_version"],
+            "control_mode": provisioning["control_mode"],
+            "provisioning_state": provisioning["state"],
+            "host_name": general.get("HostName") or None,
+            "domain_name": general.get("DomainName") or None,
+            "dns_suffix": provisioning["trusted_dns_suffix"] or provisioning["dhcp_dns_suffix"] or None,
+            "recorded_at": _utc_now(),
+        }
+
+    def blocking_auditors(self, asset):
+        """Auditor accounts that may block unprovisioning on this device; empty where the firmware ignores them."""
+        if not auditor_can_block(asset["control_mode"], firmware_major(asset["firmware_version"])):
+            return []
+        return auditors(self._client_factory())
+
+    def apply(self, asset, blockers):
+        """Call (Partial)Unprovision, then verify. Returns the evidence of the result."""
+        method = METHODS[self._request.mode]
+        inputs = [("ProvisioningMode", PROVISIONING_MODE_CURRENT)] if self._request.mode == MODE_FULL else None
+        client = self._client_factory()
+        try:
+            outputs = client.invoke(SETUP, method, inputs, check=False)
+        except IndeterminateError:
+            # The interface often drops before the answer arrives: the read-back decides, never a resend.
+            evidence = self._verify(client)
+            if evidence is None:
+                raise IndeterminateError(
+                    "%s.%s was sent but no answer came back and the device still reads as provisioned: it did not take "
+                    "effect. Run again to retry" % (SETUP, method), class_name=SETUP, method=method)
+            return evidence
+        code = outputs["ReturnValue"]
+        if code != 0:
+            raise self._refusal(method, code, asset, blockers)
+        evidence = self._verify(client)
+        if evidence is None:
+            raise DeviceError("%s.%s returned success but after %d s the device still answers on port %d and reads as provisioned"
+                              % (SETUP, method, self._request.verify_timeout, self._port), class_name=SETUP, method=method)
+        return evidence
+
+    def _verify(self, client):
+        if _wait_for(lambda: not port_answers(self._host, self._port)[0], self._request.verify_timeout, self._clock, self._sleep):
+            return {"verified": True, "evidence": "WS-Man port %d closed" % self._port}
+        try:
+            state = schema.as_int(client.get(SETUP).get("ProvisioningState"))
+        except UnreachableError:
+            return {"verified": True, "evidence": "WS-Man port %d closed" % self._port}
+        if schema.PROVISIONING_STATE.get(state) == "pre":
+            return {"verified": True, "evidence": "ProvisioningState reads pre"}
+        return None
+
+    @staticmethod
+    def _refusal(method, code, asset, blockers):
+        name = schema.return_code_name(SETUP, method, code)
+        message = "%s.%s returned %d (%s)" % (SETUP, method, code, name)
+        if blockers and code in (schema.PT_STATUS_NOT_PERMITTED, PT_STATUS_BLOCKING_COMPONENT):
+            message += ": " + auditor_blocker_message(blockers)
+        elif code == schema.PT_STATUS_NOT_PERMITTED:
+            message += ": the connection's account may not unprovision; connect as the admin account"
+        elif code == PT_STATUS_BLOCKING_COMPONENT:
+            message += ": a firmware component blocks unprovisioning (%s mode, firmware %s)" % (asset["control_mode"], asset["firmware_version"])
+        error_class = NotPermittedError if code in (schema.PT_STATUS_NOT_PERMITTED, PT_STATUS_BLOCKING_COMPONENT) else DeviceError
+        if code == schema.PT_STATUS_INVALID_PARAMETER:
+            error_class = InvalidInputError
+        return error_class(message, class_name=SETUP, method=method, return_value=code, return_name=name)
+
+
+MEI_CONTROL_MODES = {0: "none", 1: "ccm", 2: "acm"}
+MEI_PROVISIONING_STATES = {0: "pre", 1: "in", 2: "post"}
+
+
+class LocalUnprovision:
+    """On the host over MEI (no password). The firmware offers this only in client control mode."""
+
+    def __init__(self, mei, request, expected_uuid=None, clock=time.monotonic, sleep=time.sleep):
+        self._mei = mei
+        self._request = request
+        self._expected_uuid = expected_uuid
+        self._clock = clock
+        self._sleep = sleep
+
+    def _state(self):
+        return MEI_PROVISIONING_STATES.get(self._mei.get_provisioning_state(), "unknown")
+
+    def read(self):
+        device_uuid = self._mei.get_uuid()
+        if self._expected_uuid is not None and device_uuid != normalize_uuid(self._expected_uuid):
+            raise IdentityMismatchError("the device reports UUID %s but expected_uuid is %s: nothing was changed"
+                                        % (device_uuid, self._expected_uuid), method="GetUUID")
+        versions = self._mei.get_code_versions()["versions"]
+        firmware = versions.get("AMT")
+        build = versions.get("Build Number")
+        return {
+            "uuid": device_uuid,
+            "firmware_version": "%s.%s" % (firmware, build) if firmware and build else firmware,
+            "control_mode": MEI_CONTROL_MODES.get(self._mei.get_control_mode(), "unknown"),
+            "provisioning_state": self._state(),
+            "host_name": None,
+            "domain_name": None,
+            "dns_suffix": self._mei.get_dns_suffix() or None,
+            "recorded_at": _utc_now(),
+        }
+
+    @staticmethod
+    def refuse_mode(asset):
+        """Raise before writing when the host interface cannot unprovision this device."""
+        if asset["control_mode"] == "acm":
+            raise NotPermittedError("the host interface (MEI) can unprovision only a device in client control mode (CCM); this one "
+                                    "is in admin control mode (ACM): run with transport=network and the admin credentials",
+                                    method="Unprovision")
+
+    def apply(self):
+        self._mei.unprovision()
+        if not _wait_for(lambda: self._state() == "pre", self._request.verify_timeout, self._clock, self._sleep):
+            raise DeviceError("the host interface accepted Unprovision but after %d s the firmware still reports the %s state"
+                              % (self._request.verify_timeout, self._state()), method="Unprovision")
+        return {"verified": True, "evidence": "the firmware reports the pre-provisioning state over MEI"}

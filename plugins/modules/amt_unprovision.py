@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: amt_unprovision
+short_description: Take an Intel AMT device out of management when a machine is decommissioned
+description:
+  - Reads what an asset register needs while the device still answers (UUID, firmware version, control mode, host and
+    domain name, DNS suffix, time of the reading), returns it in RV(asset), then unprovisions the device.
+  - O(mode=full) calls C(AMT_SetupAndConfigurationService.Unprovision) and returns the device to factory settings.
+    O(mode=partial) calls C(PartialUnprovision), which keeps the admin account, TLS pre-shared keys, host and domain name
+    and the provisioning server address.
+  - Verifies the result. Over the network, the device's WS-Man port must stop answering within O(verify_timeout)
+    (or, if it still answers, read as not provisioned). On the host, the firmware must report the pre-provisioning state.
+  - Names what blocks unprovisioning instead of returning a bare code. On firmware before 12.0 in admin control mode, an
+    Auditor account that has not allowed unprovisioning blocks it.
+  - Warns about what survives on real firmware, listed in RV(survives). The MEBx password always survives. From release 12
+    the DNS suffix for remote configuration survives too.
+  - An already unprovisioned device is left unchanged. Over the network, the module knows a device is already unprovisioned
+    only if it answers and reads as not provisioned. A device that does not answer fails the task, because it may simply be
+    switched off, unless O(assume_unprovisioned_if_unreachable=true). With O(transport=local), the firmware reports its state
+    itself, which is proof.
+version_added: 0.1.0
+author:
+  - oob.amt contributors (@oob-amt)
+extends_documentation_fragment:
+  - oob.amt.connection
+options:
+  mode:
+    description:
+      - V(full) returns the device to factory settings. V(partial) keeps the admin account and the network identity (see above).
+    type: str
+    choices: [full, partial]
+    default: full
+  transport:
+    description:
+      - V(network) uses WS-Management with the admin credentials (O(hostname), O(username), O(password)).
+      - V(local) runs on the managed machine itself and uses the host interface (MEI) at O(mei_device), without a
+        password. The firmware allows this only in client control mode (CCM) and only as a full unprovision. The
+        connection options are then not used, except O(expected_uuid).
+    type: str
+    choices: [network, local]
+    default: network
+  mei_device:
+    description:
+      - Path of the host interface used with O(transport=local).
+    type: path
+    default: /dev/mei0
+  assume_unprovisioned_if_unreachable:
+    description:
+      - With O(transport=network), treat a device whose WS-Man port does not answer as already unprovisioned and report
+        it unchanged, with RV(verified=false), instead of failing.
+      - Use it only when every device of the play is known to be switched on, since a device that is off answers no more than
+        an unprovisioned one. O(expected_uuid) cannot be checked on a device that does not answer.
+    type: bool
+    default: false
+  verify_timeout:
+    description:
+      - Seconds to wait after the call for the WS-Man port to close (network) or for the firmware to report the
+        pre-provisioning state (local). V(0) checks once.
+    type: int
+    default: 60
+notes:
+  - Check mode reads the device and reports whether it would be unprovisioned, without sending the call.
+  - After a full unprovision the device answers on the network only after it is provisioned again.
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Decommission AMT on retired machines
+  hosts: retired_amt
+  gather_facts: false
+  module_defaults:
+    group/oob.amt.amt:
+      hostname: "{{ amt_hostname }}"
+      username: "{{ amt_username }}"
+      password: "{{ amt_password }}"
+      ca_path: "{{ amt_ca_path }}"
+      expected_uuid: "{{ amt_uuid }}"
+  tasks:
+    - name: Unprovision and keep the asset record
+      oob.amt.amt_unprovision:
+        mode: full
+      register: decommission
+      delegate_to: localhost
+
+    - name: Record the device in the asset register
+      ansible.builtin.lineinfile:
+        path: /srv/assets/amt-decommissioned.csv
+        line: "{{ decommission.asset.uuid }},{{ decommission.asset.firmware_version }},{{ decommission.asset.recorded_at }}"
+        create: true
+      delegate_to: localhost
+      when: decommission.changed
+
+- name: Unprovision a CCM device from the machine itself, without the AMT password
+  oob.amt.amt_unprovision:
+    hostname: localhost
+    transport: local
+    expected_uuid: "{{ amt_uuid }}"
+  become: true
+"""
+
+RETURN = r"""
+asset:
+  description: What the device reported before it was unprovisioned (or, when unchanged, as it is now).
+  returned: when the device could be read
+  type: dict
+  contains:
+    uuid:
+      description: The device UUID, 8-4-4-4-12 lower case.
+      type: str
+    firmware_version:
+      description: The AMT firmware version M.m.h.b.
+      type: str
+      sample: 16.1.27.2176
+    control_mode:
+      description: V(acm), V(ccm) or V(none), before the change.
+      type: str
+    provisioning_state:
+      description: V(post), V(in) or V(pre), before the change.
+      type: str
+    host_name:
+      description: AMT host name (network transport only).
+      type: str
+    domain_name:
+      description: AMT domain name (network transport only).
+      type: str
+    dns_suffix:
+      description: The DNS suffix for remote configuration, if any.
+      type: str
+    recorded_at:
+      description: When the controller read these values, UTC, ISO 8601.
+      type: str
+verified:
+  description: Whether the unprovisioned state was verified; false when assumed from an unreachable device and in check mode.
+  returned: success
+  type: bool
+evidence:
+  description: What shows the device is unprovisioned.
+  returned: success
+  type: str
+  sample: WS-Man port 16993 closed
+survives:
+  description: What stays on the device after unprovisioning on real firmware.
+  returned: when the device is or would be unprovisioned by this run
+  type: list
+  elements: str
+  sample: [mebx_password, dns_suffix]
+error:
+  description: Machine-readable kind of the failure.
+  returned: failure
+  type: str
+  sample: not_permitted
+"""
+
+from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.units import unprovision as unit
+
+
+def main():
+    module = AmtModule(argument_spec=amt_argument_spec(
+        mode=dict(type="str", choices=[unit.MODE_FULL, unit.MODE_PARTIAL], default=unit.MODE_FULL),
+        transport=dict(type="str", choices=[unit.TRANSPORT_NETWORK, unit.TRANSPORT_LOCAL], default=unit.TRANSPORT_NETWORK),
+        mei_device=dict(type="path", default="/dev/mei0"),
+        assume_unprovisioned_if_unreachable=dict(type="bool", default=False),
+        verify_timeout=dict(type="int", default=60),
+    ))
+    module.run(unprovision)
+
+
+def _diff(asset):
+    before = {"provisioning_state": asset["provisioning_state"], "control_mode": asset["control_mode"]}
+    return {"before": before, "after": {"provisioning_state": "pre", "control_mode": "none"}}
+
+
+def _finish(module, asset, changed, evidence, kept):
+    if kept:
+        for warning in unit.survivor_warnings(kept):
+            module.warn(warning)
+    module.exit(changed, diff=_diff(asset) if changed else None, asset=asset, survives=kept, **evidence)
+
+
+def unprovision(module):
+    params = module.params
+    request = unit.UnprovisionRequest(mode=params["mode"], transport=params["transport"],
+                                      assume_unprovisioned_if_unreachable=params["assume_unprovisioned_if_unreachable"],
+                                      verify_timeout=params["verify_timeout"])
+    unit.validate(request)
+    if request.transport == unit.TRANSPORT_LOCAL:
+        _unprovision_locally(module, request)
+    else:
+        _unprovision_over_network(module, request)
+
+
+def _unprovision_over_network(module, request):
+    job = unit.NetworkUnprovision(module.params["hostname"].strip(), module.params["port"], lambda: module.client, request)
+    answers, why = job.reachable()
+    if not answers:
+        evidence = job.unreachable_outcome(why)
+        module.warn("%s: recorded as unprovisioned without verification (assume_unprovisioned_if_unreachable)" % evidence["evidence"])
+        module.exit(False, **evidence)
+    asset = job.read()
+    if asset["provisioning_state"] == "pre":
+        module.exit(False, asset=asset, verified=True, evidence="ProvisioningState reads pre")
+    kept = unit.survivors(request.mode, unit.firmware_major(asset["firmware_version"]))
+    blockers = job.blocking_auditors(asset)
+    if module.check_mode:
+        if blockers:
+            module.warn(unit.auditor_check_mode_warning(blockers))
+        _finish(module, asset, True, {"verified": False, "evidence": "check mode: not sent"}, kept)
+    _finish(module, asset, True, job.apply(asset, blockers), kept)
+
+
+def _unprovision_locally(module, request):
+    job = unit.LocalUnprovision(MeiClient(module.params["mei_device"]), request, expected_uuid=module.params["expected_uuid"])
+    asset = job.read()
+    if asset["provisioning_state"] == "pre":
+        module.exit(False, asset=asset, verified=True, evidence="the firmware reports the pre-provisioning state over MEI")
+    job.refuse_mode(asset)
+    kept = unit.survivors(request.mode, unit.firmware_major(asset["firmware_version"]))
+    if module.check_mode:
+        _finish(module, asset, True, {"verified": False, "evidence": "check mode: not sent"}, kept)
+    _finish(module, asset, True, job.apply(), kept)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""amt_unprovision end to end: ansible-playbook against simulated devices, over the network and the host interface."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import start_fleet
+from module_runner import device, run_tasks
+
+from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import UnreachableError
+
+ACM_FLEET = {"first_address": "127.77.145.1", "local_first_address": "127.78.145.1"}
+LEGACY_ACM_FLEET = {"first_address": "127.77.146.1", "local_first_address": "127.78.146.1"}
+CCM_FLEET = {"first_address": "127.77.147.1", "local_first_address": "127.78.147.1"}
+# Before release 12 an Auditor can block unprovisioning in ACM (REFERENCE.md 3.1); not affected by INTEL-SA-00075.
+LEGACY_FIRMWARE = "11.8.50.3425"
+AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
+OTHER_UUID = "11111111-2222-3333-4444-555555555555"
+CHECK_AND_DIFF = {"check_mode": True, "diff": True}
+
+
+@pytest.fixture(scope="module")
+def acm_fleet(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("unprovision-acm"), 3, "acm", ACM_FLEET)
+    yield fleet
+    fleet.stop()
+
+
+def still_provisioned(amt):
+    client = amt.client()
+    try:
+        return client.get("AMT_SetupAndConfigurationService")["ProvisioningState"] == "2"
+    finally:
+        client.close()
+
+
+def test_full_unprovision_check_mode_run_and_rerun(acm_fleet, tmp_path):
+    amt = device(acm_fleet, 0)
+    args = amt.connection(expected_uuid=amt.vars["amt_uuid"], verify_timeout=10)
+    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+        ("check", "amt_unprovision", args, CHECK_AND_DIFF),
+        ("unprovision", "amt_unprovision", args),
+        ("again", "amt_unprovision", args),
+        ("again, assumed", "amt_unprovision", dict(args, assume_unprovisioned_if_unreachable=True)),
+    ])
+    check = runs["check"]
+    assert check["changed"] is True and check["verified"] is False, check
+    assert check["diff"] == {"before": {"provisioning_state": "post", "control_mode": "acm"},
+                             "after": {"provisioning_state": "pre", "control_mode": "none"}}
+    # Had check mode unprovisioned the device, the real run would have found it unreachable and failed.
+    done = runs["unprovision"]
+    assert done["changed"] is True and done["verified"] is True, done
+    assert done["evidence"] == "WS-Man port 16993 closed"
+    assert done["asset"]["uuid"] == amt.vars["amt_uuid"]
+    assert done["asset"]["firmware_version"] == amt.vars["amt_firmware"]
+    assert (done["asset"]["control_mode"], done["asset"]["provisioning_state"]) == ("acm", "post")
+    assert done["asset"]["recorded_at"].endswith("+00:00")
+    assert done["survives"] == ["mebx_password", "dns_suffix"]
+    assert any("MEBx password survives" in warning for warning in done["warnings"])
+    assert any("DNS suffix" in warning for warning in done["warnings"])
+    with pytest.raises(UnreachableError):
+        amt.client().get("AMT_GeneralSettings")
+
+    again = runs["again"]
+    assert again["failed"] is True and again["error"] == "unreachable"
+    assert "not proof that it is unprovisioned" in again["msg"]
+    assumed = runs["again, assumed"]
+    assert assumed["changed"] is False and assumed["verified"] is False, assumed
+    assert assumed["evidence"] == "WS-Man port 16993 refused"
+    assert amt.vars["amt_password"] not in runs.output
+
+
+def test_partial_unprovision_keeps_the_admin(acm_fleet, tmp_path):
+    amt = device(acm_fleet, 1)
+    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+        ("partial", "amt_unprovision", amt.connection(mode="partial", verify_timeout=10)),
+    ])
+    result = runs["partial"]
+    assert result["changed"] is True and result["verified"] is True, result
+    assert result["survives"] == ["mebx_password", "dns_suffix", "admin_account", "tls_psk_keys", "host_name", "domain_name",
+                                  "provisioning_server_address"]
+    assert any("partial unprovision keeps the admin account" in warning for warning in result["warnings"])
+
+
+def test_refusals_before_any_write(acm_fleet, tmp_path):
+    amt = device(acm_fleet, 2)
+    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+        ("wrong uuid", "amt_unprovision", amt.connection(expected_uuid=OTHER_UUID)),
+        ("wrong fingerprint", "amt_unprovision", amt.connection(ca_path=None, cert_fingerprint="cd" * 32)),
+        ("local in acm", "amt_unprovision", amt.connection(transport="local", mei_device=amt.vars["amt_mei_socket"])),
+        ("local partial", "amt_unprovision", amt.connection(transport="local", mode="partial")),
+        ("negative timeout", "amt_unprovision", amt.connection(verify_timeout=-1)),
+    ])
+    assert runs["wrong uuid"]["error"] == "identity_mismatch", runs["wrong uuid"]
+    assert runs["wrong fingerprint"]["error"] == "tls", runs["wrong fingerprint"]
+    assert runs["local in acm"]["error"] == "not_permitted"
+    assert "only a device in client control mode" in runs["local in acm"]["msg"]
+    assert runs["local partial"]["error"] == "invalid_input"
+    assert "mode=partial needs transport=network" in runs["local partial"]["msg"]
+    assert runs["negative timeout"]["error"] == "invalid_input"
+    assert all(result["changed"] is False for result in runs.results.values())
+    assert still_provisioned(amt)
+
+
+@pytest.fixture(scope="module")
+def legacy_acm_fleet(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("unprovision-legacy"), 1, "acm", LEGACY_ACM_FLEET, firmware=LEGACY_FIRMWARE)
+    yield fleet
+    fleet.stop()
+
+
+def test_auditor_blocks_until_it_allows_unprovisioning(legacy_acm_fleet, tmp_path):
+    amt = device(legacy_acm_fleet, 0)
+    admin = amt.client()
+    try:
+        realm = admin.get("AMT_GeneralSettings")["DigestRealm"]
+        admin.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
+            ("DigestUsername", "auditor"), ("DigestPassword", digest_password("auditor", realm, AUDITOR_PASSWORD)),
+            ("AccessPermission", 1), ("Realms", [20])])
+    finally:
+        admin.close()
+    args = amt.connection(verify_timeout=10)
+    runs = run_tasks(tmp_path, legacy_acm_fleet.inventory_path, amt.name, [
+        ("check", "amt_unprovision", args, CHECK_AND_DIFF),
+        ("blocked", "amt_unprovision", args),
+    ])
+    check, blocked = runs["check"], runs["blocked"]
+    assert check["changed"] is True
+    assert any("Auditor account 'auditor' has allowed it" in warning for warning in check["warnings"])
+    assert blocked["failed"] is True and blocked["changed"] is False
+    assert blocked["error"] == "not_permitted" and blocked["return_name"] == "PT_STATUS_NOT_PERMITTED"
+    assert "the Auditor account 'auditor' has not allowed it" in blocked["msg"] and "UNPROVISIONING_LOCK" in blocked["msg"]
+    assert still_provisioned(amt)
+
+    auditor = amt.client("auditor", AUDITOR_PASSWORD)
+    try:
+        auditor.invoke("AMT_AuditLog", "SetAuditLock", [("LockTimeoutInSeconds", 60), ("Flag", 1)])
+    finally:
+        auditor.close()
+    allowed = run_tasks(tmp_path, legacy_acm_fleet.inventory_path, amt.name, [("allowed", "amt_unprovision", args)])["allowed"]
+    assert allowed["changed"] is True and allowed["verified"] is True, allowed
+    assert allowed["survives"] == ["mebx_password"], "before release 12 the DNS suffix does not survive"
+
+
+@pytest.fixture(scope="module")
+def ccm_fleet(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("unprovision-ccm"), 1, "ccm", CCM_FLEET)
+    yield fleet
+    fleet.stop()
+
+
+def test_local_unprovision_over_the_host_interface(ccm_fleet, tmp_path):
+    amt = device(ccm_fleet, 0)
+    # No password: the host interface needs none; hostname is the connection default the play sets anyway.
+    args = {"hostname": amt.vars["amt_hostname"], "transport": "local", "mei_device": amt.vars["amt_mei_socket"],
+            "expected_uuid": amt.vars["amt_uuid"], "verify_timeout": 10}
+    runs = run_tasks(tmp_path, ccm_fleet.inventory_path, amt.name, [
+        ("check", "amt_unprovision", args, CHECK_AND_DIFF),
+        ("unprovision", "amt_unprovision", args),
+        ("again", "amt_unprovision", args),
+    ])
+    assert runs["check"]["changed"] is True and runs["check"]["asset"]["control_mode"] == "ccm", runs["check"]
+    assert runs["check"]["diff"]["after"] == {"provisioning_state": "pre", "control_mode": "none"}
+    done = runs["unprovision"]
+    assert done["changed"] is True and done["verified"] is True, done
+    assert done["evidence"] == "the firmware reports the pre-provisioning state over MEI"
+    assert done["asset"]["uuid"] == amt.vars["amt_uuid"] and done["asset"]["firmware_version"] == amt.vars["amt_firmware"]
+    again = runs["again"]
+    assert again["changed"] is False and again["verified"] is True, again
+    assert again["asset"]["provisioning_state"] == "pre"
