@@ -12,8 +12,10 @@ options:
     description:
       - Address or DNS name of the Intel AMT device (its remote WS-Management interface).
       - If not set, the value of the E(AMT_HOSTNAME) environment variable is used.
+      - Required whenever the module talks to the device over the network. A module or mode that reaches the device
+        another way (the host interface, the local manageability service) does not need it, and accepts it so that
+        C(group/oob.amt.amt) module defaults apply.
     type: str
-    required: true
   port:
     description:
       - TCP port of the WS-Management service.

@@ -9,8 +9,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.identity import GET_UUID, SETUP_SERVICE, normalize_uuid, read_uuid
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, IdentityMismatchError, InvalidInputError
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import GET_UUID, SETUP_SERVICE, normalize_uuid, read_uuid, require_uuid
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, InvalidInputError
 
 MISSING_LIBRARIES = {}
 try:
@@ -26,7 +26,8 @@ HTTPS_PORT = 16993
 HTTP_PORT = 16992
 
 CONNECTION_OPTIONS = {
-    "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["AMT_HOSTNAME"])},
+    # Not required here: modules that reach the device another way (MEI, LMS) accept it for group module_defaults only.
+    "hostname": {"type": "str", "fallback": (env_fallback, ["AMT_HOSTNAME"])},
     "port": {"type": "int"},
     "username": {"type": "str", "default": "admin", "fallback": (env_fallback, ["AMT_USERNAME"])},
     "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["AMT_PASSWORD"])},
@@ -52,7 +53,7 @@ def amt_argument_spec(**module_options):
 
 def validate_connection_options(params):
     """Raise InvalidInputError naming the first connection option that breaks its rule."""
-    if not params["hostname"] or not params["hostname"].strip():
+    if params["hostname"] is not None and not params["hostname"].strip():
         raise InvalidInputError("hostname must not be empty")
     port = params["port"]
     if port is not None and not 1 <= port <= 65535:
@@ -77,7 +78,8 @@ def validate_connection_options(params):
 
 
 class AmtModule:
-    """An AnsibleModule with the connection options validated, one lazily built AmtClient and AmtError reporting.
+    """An AnsibleModule with the connection options validated, the run's lazily built AmtClient, connect() for sessions
+    with other credentials, and AmtError reporting.
 
     Use it through run(): every AmtError raised by the module's function, the client included, becomes a failed result.
     """
@@ -110,18 +112,34 @@ class AmtModule:
         return self.ansible_module._diff  # pylint: disable=protected-access
 
     @property
+    def hostname(self):
+        """The device's address; checked only here, when something is about to talk to the device over the network."""
+        hostname = self.params["hostname"]
+        if hostname is None:
+            raise InvalidInputError("hostname is required to reach the device over the network: set hostname or the AMT_HOSTNAME environment variable")
+        return hostname.strip()
+
+    @property
     def client(self):
-        """The run's AmtClient; the first access checks expected_uuid before the caller can send anything."""
+        """The run's AmtClient, built on first use with the connection's credentials; exit() and fail_from() close it."""
         if self._client is None:
-            client = self._connect()
-            if self.params["expected_uuid"] is not None:
-                try:
-                    self._verify_identity(client, normalize_uuid(self.params["expected_uuid"]))
-                except AmtError:
-                    client.close()
-                    raise
-            self._client = client
+            self._client = self.connect()
         return self._client
+
+    def connect(self, username=None, password=None):
+        """A new AmtClient in a session of its own, as username/password (default: the connection's); the caller closes it.
+
+        With expected_uuid set, the device's UUID is checked before the client is returned, so nothing can be sent to another machine.
+        """
+        params = self.params
+        client = self._connect(params["username"] if username is None else username, params["password"] if password is None else password)
+        if params["expected_uuid"] is not None:
+            try:
+                require_uuid(read_uuid(client), params["expected_uuid"], class_name=SETUP_SERVICE, method=GET_UUID)
+            except AmtError:
+                client.close()
+                raise
+        return client
 
     def warn(self, message):
         self.ansible_module.warn(message)
@@ -146,17 +164,17 @@ class AmtModule:
             self.fail_from(error)
         self.ansible_module.fail_json(msg="internal error: %s returned without a result" % getattr(fn, "__name__", fn))
 
-    def _connect(self):
+    def _connect(self, username, password):
         # Imported here so that a missing requests or defusedxml is reported by __init__ through missing_required_lib.
         from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
         from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
 
         params = self.params
         transport = WsmanTransport(
-            hostname=params["hostname"].strip(),
+            hostname=self.hostname,
             port=params["port"],
-            username=params["username"],
-            password=params["password"],
+            username=username,
+            password=password,
             use_tls=params["use_tls"],
             validate_certs=params["validate_certs"],
             ca_path=params["ca_path"],
@@ -166,14 +184,6 @@ class AmtModule:
             timeout=params["timeout"],
         )
         return AmtClient(transport)
-
-    @staticmethod
-    def _verify_identity(client, expected_uuid):
-        actual_uuid = read_uuid(client)
-        if actual_uuid != expected_uuid:
-            raise IdentityMismatchError(
-                "the device reports UUID %s but expected_uuid is %s: nothing was changed" % (actual_uuid, expected_uuid),
-                class_name=SETUP_SERVICE, method=GET_UUID)
 
     def _close(self):
         if self._client is not None:

@@ -19,6 +19,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   state:
     description:
@@ -63,10 +64,8 @@ notes:
   - C(SetAuditPolicyBulk) needs AMT 7.0 or later.
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

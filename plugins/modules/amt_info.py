@@ -20,6 +20,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   gather_subset:
     description:
@@ -46,10 +47,8 @@ notes:
   - With O(expected_uuid) set, the UUID is read once more to verify the device before anything else.
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

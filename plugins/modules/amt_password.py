@@ -25,6 +25,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   new_password:
     description:
@@ -58,10 +59,8 @@ notes:
     confirmed on every firmware.
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -118,14 +117,13 @@ error:
   sample: not_permitted
 """
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.identity import GET_UUID, SETUP_SERVICE, normalize_uuid, read_uuid
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.units import password as unit
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, IdentityMismatchError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError
 
 
 class _Sessions:
-    """The run's client, and fresh clients with other credentials to the same device, its identity checked."""
+    """The sessions the password unit asks for: the run's client, and new ones with other credentials."""
 
     def __init__(self, module):
         self._module = module
@@ -138,26 +136,7 @@ class _Sessions:
         return self._module.client
 
     def open(self, username, password):
-        from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
-        from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
-
-        params = self._module.params
-        client = AmtClient(WsmanTransport(
-            hostname=params["hostname"].strip(), port=params["port"], username=username, password=password,
-            use_tls=params["use_tls"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-            client_cert=params["client_cert"], client_key=params["client_key"],
-            cert_fingerprint=params["cert_fingerprint"], timeout=params["timeout"]))
-        try:
-            expected = params["expected_uuid"]
-            if expected is not None:
-                actual = read_uuid(client)
-                if actual != normalize_uuid(expected):
-                    raise IdentityMismatchError("the device reports UUID %s but expected_uuid is %s: nothing was changed" % (actual, expected),
-                                                class_name=SETUP_SERVICE, method=GET_UUID)
-        except AmtError:
-            client.close()
-            raise
-        return client
+        return self._module.connect(username, password)
 
 
 def main():

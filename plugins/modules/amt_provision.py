@@ -30,6 +30,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   control_mode:
     description:
@@ -78,12 +79,6 @@ options:
         its local ports.
     type: str
     default: localhost
-  hostname:
-    description:
-      - Not used by this module, which talks to O(lms_hostname). It is accepted so that C(group/oob.amt.amt) module defaults apply.
-    type: str
-    required: false
-    default: localhost
 notes:
   - Of the shared connection options, this module uses O(validate_certs), O(ca_path) and O(cert_fingerprint) for TLS to the LMS.
     They apply from AMT 19, except for ACM activation there, which pins the certificate the management engine names. It also
@@ -100,10 +95,8 @@ requirements:
   - cryptography (for O(control_mode=acm))
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -200,7 +193,6 @@ def main():
             provisioning_cert_password=dict(type="str", no_log=True),
             mei_device=dict(type="path", default=DEFAULT_DEVICE),
             lms_hostname=dict(type="str", default="localhost"),
-            hostname=dict(type="str", default="localhost"),
         ),
         mutually_exclusive=[("provisioning_cert", "provisioning_cert_content")],
     )

@@ -28,6 +28,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   mode:
     description:
@@ -68,10 +69,8 @@ notes:
   - After a full unprovision the device answers on the network only after it is provisioned again.
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -103,7 +102,6 @@ EXAMPLES = r"""
 
 - name: Unprovision a CCM device from the machine itself, without the AMT password
   oob.amt.amt_unprovision:
-    hostname: localhost
     transport: local
     expected_uuid: "{{ amt_uuid }}"
   become: true
@@ -203,7 +201,7 @@ def unprovision(module):
 
 
 def _unprovision_over_network(module, request):
-    job = unit.NetworkUnprovision(module.params["hostname"].strip(), module.params["port"], lambda: module.client, request)
+    job = unit.NetworkUnprovision(module.hostname, module.params["port"], lambda: module.client, request)
     answers, why = job.reachable()
     if not answers:
         evidence = job.unreachable_outcome(why)

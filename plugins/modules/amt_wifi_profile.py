@@ -20,6 +20,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.attributes
 options:
   name:
     description:
@@ -54,7 +55,7 @@ options:
     description:
       - 802.1X settings for O(security=wpa2_8021x) or O(security=wpa_8021x).
     type: dict
-    suboptions:
+    suboptions: &ieee8021x_suboptions
       eap_method:
         description: EAP method.
         type: str
@@ -127,44 +128,7 @@ options:
       ieee8021x:
         description: See O(ieee8021x).
         type: dict
-        suboptions:
-          eap_method:
-            description: EAP method.
-            type: str
-            required: true
-            choices: [eap_tls, eap_ttls_mschapv2, peapv0_eap_mschapv2, peapv1_eap_gtc, eap_fast_mschapv2, eap_fast_gtc, eap_md5, eap_psk,
-                      eap_sim, eap_aka, eap_fast_tls]
-          identity:
-            description: User name (identity) presented to the RADIUS server.
-            type: str
-          roaming_identity:
-            description: Outer (anonymous) identity.
-            type: str
-          password:
-            description:
-              - Password for the EAP methods that use one (all but V(eap_tls) and V(eap_fast_tls)). Write-only like O(passphrase).
-            type: str
-          domain:
-            description: Domain of the identity.
-            type: str
-          server_certificate_name:
-            description: Name the RADIUS server's certificate must carry.
-            type: str
-          server_certificate_name_comparison:
-            description: How O(ieee8021x.server_certificate_name) is compared.
-            type: str
-            choices: [full_name, domain_suffix]
-          client_certificate:
-            description:
-              - Client certificate, as the handle of a certificate on the device or as one PEM certificate.
-              - A PEM certificate the device lacks is added with C(AddCertificate); its private key must already be on the device.
-              - Required for V(eap_tls) and V(eap_fast_tls).
-            type: str
-          ca_certificate:
-            description:
-              - CA that signed the RADIUS server's certificate, as a handle or one PEM certificate.
-              - A PEM certificate the device lacks is added as a trusted root.
-            type: str
+        suboptions: *ieee8021x_suboptions
       state:
         description: See O(state).
         type: str
@@ -203,47 +167,36 @@ notes:
     change it with O(update_password=always).
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
 EXAMPLES = r"""
-- name: Wireless for an AMT fleet
-  hosts: amt
-  gather_facts: false
-  module_defaults:
-    group/oob.amt.amt:
-      hostname: "{{ amt_hostname }}"
-      username: "{{ amt_username }}"
-      password: "{{ amt_password }}"
-      ca_path: "{{ amt_ca_path }}"
-  tasks:
-    - name: Only the corporate networks, no profiles pushed from the OS
-      oob.amt.amt_wifi_profile:
-        profiles:
-          - name: corp
-            ssid: CORP-WLAN
-            priority: 1
-            security: wpa2_8021x
-            ieee8021x:
-              eap_method: eap_tls
-              identity: "{{ inventory_hostname }}"
-              client_certificate: "{{ amt_wifi_client_cert_handle }}"
-              ca_certificate: "{{ lookup('file', 'radius-ca.pem') }}"
-              server_certificate_name: radius.example.com
-              server_certificate_name_comparison: full_name
-          - name: branch
-            ssid: BRANCH
-            priority: 2
-            security: wpa3_sae
-            passphrase: "{{ vault_branch_wifi_psk }}"
-        purge: true
-        local_profile_sync: 'off'
-        uefi_profile_share: false
-      delegate_to: localhost
+# The connection options come from module_defaults for group/oob.amt.amt, as in the examples of oob.amt.amt_info.
+- name: Only the corporate networks, no profiles pushed from the OS
+  oob.amt.amt_wifi_profile:
+    profiles:
+      - name: corp
+        ssid: CORP-WLAN
+        priority: 1
+        security: wpa2_8021x
+        ieee8021x:
+          eap_method: eap_tls
+          identity: "{{ inventory_hostname }}"
+          client_certificate: "{{ amt_wifi_client_cert_handle }}"
+          ca_certificate: "{{ lookup('file', 'radius-ca.pem') }}"
+          server_certificate_name: radius.example.com
+          server_certificate_name_comparison: full_name
+      - name: branch
+        ssid: BRANCH
+        priority: 2
+        security: wpa3_sae
+        passphrase: "{{ vault_branch_wifi_psk }}"
+    purge: true
+    local_profile_sync: 'off'
+    uefi_profile_share: false
+  delegate_to: localhost
 
 - name: Remove one profile
   oob.amt.amt_wifi_profile:

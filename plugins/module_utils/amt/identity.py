@@ -9,7 +9,7 @@ import binascii
 import re
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, IdentityMismatchError, InvalidInputError
 
 SETUP_SERVICE = "AMT_SetupAndConfigurationService"
 GET_UUID = "GetUuid"
@@ -47,3 +47,13 @@ def read_uuid(client):
         raise DeviceError("%s.%s returned a UUID that is not 16 bytes of base64" % (SETUP_SERVICE, GET_UUID),
                           class_name=SETUP_SERVICE, method=GET_UUID)
     return uuid_from_smbios_bytes(raw)
+
+
+def require_uuid(actual_uuid, expected_uuid, reporter="the device", **error_fields):
+    """Raise IdentityMismatchError unless the canonical actual_uuid is expected_uuid; an expected_uuid of None accepts any."""
+    if expected_uuid is None:
+        return
+    expected_uuid = normalize_uuid(expected_uuid)
+    if actual_uuid != expected_uuid:
+        raise IdentityMismatchError("%s reports UUID %s but expected_uuid is %s: nothing was changed" % (reporter, actual_uuid, expected_uuid),
+                                    **error_fields)

@@ -284,6 +284,14 @@ class MeiClient:
                 "is_active": bool(is_active), "is_default": bool(is_default)}
 
 
+def firmware_version(code_versions):
+    """The AMT firmware version M.m.h.b from MeiClient.get_code_versions(): M.m.h joined with the build number."""
+    versions = code_versions["versions"]
+    version = versions.get("AMT", "")
+    build = versions.get("Build Number")
+    return "%s.%s" % (version, build) if version and build else version
+
+
 def _c_string(field):
     return bytes(field).split(b"\0", 1)[0].decode("utf-8", "replace")
 

@@ -208,6 +208,17 @@ def error_kind_for(return_name):
     return "device_error"
 
 
+def audit_event_code(value):
+    """(application id, event id) of an AMT_AuditPolicyRule.AuditApplicationEventID.
+
+    The application sits in the bits above the low 16, the event in the low 16: the captured default policy starts
+    1048576, 1048577, ... = 16/0, 16/1, as the simulator answers too. The SDK's text says the top 8 bits; no device
+    is known to answer that way.
+    """
+    number = int(value)
+    return number >> 16, number & 0xFFFF
+
+
 def as_bool(value):
     """WS-Man boolean text (true/false, 1/0, any case) -> bool; None stays None."""
     if value is None or isinstance(value, bool):

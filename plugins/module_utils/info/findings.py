@@ -12,7 +12,7 @@ evaluate() returns three lists:
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
-from ansible_collections.oob.amt.plugins.module_utils.amt.schema import REALM_AUDIT_LOG
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -106,8 +106,7 @@ def _digest_users(facts, _features):
 
 
 def _auditor(facts, _features):
-    auditors = [account["name"] or account["kerberos_sid"] for account in facts["users"]["accounts"]
-                if REALM_AUDIT_LOG in account["realm_ids"]]
+    auditors = auditor_names(facts["users"]["accounts"])
     if len(auditors) == 1:
         return []
     if not auditors:

@@ -211,6 +211,16 @@ def _account(client, handle):
     }
 
 
+def read_accounts(client):
+    """Every user account besides the admin, from the user ACL entries of AMT_AuthorizationService."""
+    return [_account(client, handle) for handle in _user_handles(client)]
+
+
+def auditor_names(accounts):
+    """Names (Kerberos SIDs for Kerberos accounts) of the accounts that hold the Audit Log realm."""
+    return [account["name"] or account["kerberos_sid"] for account in accounts if schema.REALM_AUDIT_LOG in account["realm_ids"]]
+
+
 def read_users(client):
     service = schema.AMT_AUTHORIZATION_SERVICE
     admin = client.invoke(service, "GetAdminAclEntry", idempotent=True)
@@ -221,7 +231,7 @@ def read_users(client):
         "admin_username": admin.get("Username"),
         "admin_password_is_default": as_bool(local_admin_status.get("IsDefault")),
         "network_admin_password_is_default": as_bool(network_admin_status.get("IsDefault")),
-        "accounts": [_account(client, handle) for handle in _user_handles(client)],
+        "accounts": read_accounts(client),
         "kerberos": None if kerberos is None else {
             "enabled": as_bool(kerberos.get("KrbEnabled")),
             "realm_name": kerberos.get("RealmName"),
@@ -260,9 +270,7 @@ def read_audit(client):
     log = client.get(schema.AMT_AUDIT_LOG)
     policy = _optional(lambda: client.get(schema.AMT_AUDIT_POLICY_RULE))
     state_flags = _flags(log.get("AuditState"), _AUDIT_STATE_FLAGS)
-    # AuditApplicationEventID packs the application in the high 16 bits and the event in the low 16 bits: the
-    # captured default policy starts 1048576, 1048577, ... = 16/0, 16/1 (REFERENCE.md 6.2 calls the split unclear).
-    events = [as_int(value) for value in as_list((policy or {}).get("AuditApplicationEventID"))]
+    events = [schema.audit_event_code(value) for value in as_list((policy or {}).get("AuditApplicationEventID"))]
     return {
         "enabled": "disabled" not in state_flags and as_int(log.get("EnabledState")) == 2,
         "state_flags": state_flags,
@@ -271,7 +279,7 @@ def read_audit(client):
         "percentage_free": as_int(log.get("PercentageFree")),
         "current_number_of_records": as_int(log.get("CurrentNumberOfRecords")),
         "max_allowed_auditors": as_int(log.get("MaxAllowedAuditors")),
-        "audited_events": None if policy is None else ["%d/%d" % (value >> 16, value & 0xFFFF) for value in events],
+        "audited_events": None if policy is None else ["%d/%d" % code for code in events],
     }
 
 

@@ -10,6 +10,7 @@ device whose log belongs to an Auditor; apply(client, changes, done) makes them,
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names, read_accounts
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, IndeterminateError, InvalidInputError, NotPermittedError
 
 # Application names and event names by AuditAppID and EventID (REFERENCE.md 6.3).
@@ -129,21 +130,10 @@ def validate(want):
             "min_days_to_keep": days, "append": bool(want.get("append"))}
 
 
-def decode_event_id(value):
-    """(app_id, event_id) of an AuditApplicationEventID.
-
-    The capture puts the application in bits 16-23, the SDK's text in the top 8 bits; application ids are below 256,
-    so the two layouts cannot be confused and both are read.
-    """
-    value = int(value)
-    app_id = value >> 24 or (value >> 16) & 0xFF
-    return app_id, value & 0xFFFF
-
-
 def read(client):
     log = client.get(schema.AMT_AUDIT_LOG)
     rule = client.get(schema.AMT_AUDIT_POLICY_RULE)
-    ids = [decode_event_id(value) for value in schema.as_list(rule.get("AuditApplicationEventID"))]
+    ids = [schema.audit_event_code(value) for value in schema.as_list(rule.get("AuditApplicationEventID"))]
     types = [schema.as_int(value) for value in schema.as_list(rule.get("PolicyType"))]
     audit_state = schema.as_int(log.get("AuditState")) or 0
     policy = schema.as_int(log.get("StoragePolicy"))
@@ -246,27 +236,9 @@ def check_rights(client, username):
         return  # not the admin: the Auditor, or a user the device will refuse on the first write
     if admin.get("Username") != username:
         return
-    if _auditor_exists(client):
+    if auditor_names(read_accounts(client)):
         raise NotPermittedError(AUDITOR_NEEDED, class_name=schema.AMT_AUDIT_LOG, return_value=schema.PT_STATUS_NOT_PERMITTED,
                                 return_name="PT_STATUS_NOT_PERMITTED")
-
-
-def _auditor_exists(client):
-    handles = []
-    start = 1
-    while True:
-        page = client.invoke(schema.AMT_AUTHORIZATION_SERVICE, "EnumerateUserAclEntries", [("StartIndex", start)], idempotent=True)
-        found = [schema.as_int(handle) for handle in schema.as_list(page.get("Handles"))]
-        handles.extend(found)
-        total = schema.as_int(page.get("TotalCount")) or 0
-        if not found or len(handles) >= total:
-            break
-        start += len(found)
-    for handle in handles:
-        entry = client.invoke(schema.AMT_AUTHORIZATION_SERVICE, "GetUserAclEntryEx", [("Handle", handle)], idempotent=True)
-        if schema.REALM_AUDIT_LOG in [schema.as_int(realm) for realm in schema.as_list(entry.get("Realms"))]:
-            return True
-    return False
 
 
 def _invoke(client, class_name, method, inputs):

@@ -30,15 +30,14 @@ import tempfile
 import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
-from ansible_collections.oob.amt.plugins.module_utils.amt.identity import normalize_uuid
-from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiError
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import require_uuid
+from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiError, firmware_version
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import check_password
 from ansible_collections.oob.amt.plugins.module_utils.units.provisioning_cert import CERT_OPTION, matches_suffix
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AmtError,
     AuthenticationError,
     DeviceError,
-    IdentityMismatchError,
     IndeterminateError,
     InvalidInputError,
     NotPermittedError,
@@ -119,20 +118,6 @@ def admin_digest_password(digest_realm, password):
     return base64.b64encode(bytes.fromhex(network_admin_password(digest_realm, password))).decode("ascii")
 
 
-def firmware_version(code_versions):
-    versions = code_versions["versions"]
-    version = versions.get("AMT", "")
-    build = versions.get("Build Number")
-    return "%s.%s" % (version, build) if version and build else version
-
-
-def firmware_major(version):
-    try:
-        return int(version.split(".")[0])
-    except ValueError:
-        return None
-
-
 def plan(host, want):
     """What a run must do for a device in ``host`` (read_host's dict) to end in control mode ``want``."""
     if host["new_interface"] and not host["amt_enabled"]:
@@ -210,9 +195,7 @@ def read_host(mei):
 
 
 def check_identity(host, expected_uuid):
-    if expected_uuid is not None and host["uuid"] != normalize_uuid(expected_uuid):
-        raise IdentityMismatchError("the management engine reports UUID %s but expected_uuid is %s: nothing was changed"
-                                    % (host["uuid"], normalize_uuid(expected_uuid)))
+    require_uuid(host["uuid"], expected_uuid, reporter="the management engine")
 
 
 class LocalInterface:

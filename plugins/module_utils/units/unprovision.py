@@ -20,11 +20,11 @@ import socket
 import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
-from ansible_collections.oob.amt.plugins.module_utils.amt.identity import normalize_uuid, read_uuid
-from ansible_collections.oob.amt.plugins.module_utils.info.gather import read_firmware, read_provisioning, read_users
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import read_uuid, require_uuid
+from ansible_collections.oob.amt.plugins.module_utils.amt.mei import firmware_version
+from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names, read_accounts, read_firmware, read_provisioning
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     DeviceError,
-    IdentityMismatchError,
     IndeterminateError,
     InvalidInputError,
     NotPermittedError,
@@ -102,12 +102,6 @@ def survivor_warnings(kept):
 
 def auditor_can_block(control_mode, major):
     return control_mode == "acm" and major is not None and major < AUDITOR_CANNOT_BLOCK_FROM_MAJOR
-
-
-def auditors(client):
-    """Names (or Kerberos SIDs) of the accounts holding the Audit Log realm."""
-    return [account["name"] or account["kerberos_sid"] for account in read_users(client)["accounts"]
-            if schema.REALM_AUDIT_LOG in account["realm_ids"]]
 
 
 _AUDITOR_RULE = ("on firmware before 12.0 in admin control mode the Auditor must first call AMT_AuditLog.SetAuditLock with "
@@ -200,7 +194,7 @@ class NetworkUnprovision:
         """Auditor accounts that may block unprovisioning on this device; empty where the firmware ignores them."""
         if not auditor_can_block(asset["control_mode"], firmware_major(asset["firmware_version"])):
             return []
-        return auditors(self._client_factory())
+        return auditor_names(read_accounts(self._client_factory()))
 
     def apply(self, asset, blockers):
         """Call (Partial)Unprovision, then verify. Returns the evidence of the result."""
@@ -253,10 +247,6 @@ class NetworkUnprovision:
         return error_class(message, class_name=SETUP, method=method, return_value=code, return_name=name)
 
 
-MEI_CONTROL_MODES = {0: "none", 1: "ccm", 2: "acm"}
-MEI_PROVISIONING_STATES = {0: "pre", 1: "in", 2: "post"}
-
-
 class LocalUnprovision:
     """On the host over MEI (no password). The firmware offers this only in client control mode."""
 
@@ -268,20 +258,15 @@ class LocalUnprovision:
         self._sleep = sleep
 
     def _state(self):
-        return MEI_PROVISIONING_STATES.get(self._mei.get_provisioning_state(), "unknown")
+        return schema.PROVISIONING_STATE.get(self._mei.get_provisioning_state(), "unknown")
 
     def read(self):
         device_uuid = self._mei.get_uuid()
-        if self._expected_uuid is not None and device_uuid != normalize_uuid(self._expected_uuid):
-            raise IdentityMismatchError("the device reports UUID %s but expected_uuid is %s: nothing was changed"
-                                        % (device_uuid, self._expected_uuid), method="GetUUID")
-        versions = self._mei.get_code_versions()["versions"]
-        firmware = versions.get("AMT")
-        build = versions.get("Build Number")
+        require_uuid(device_uuid, self._expected_uuid, method="GetUUID")
         return {
             "uuid": device_uuid,
-            "firmware_version": "%s.%s" % (firmware, build) if firmware and build else firmware,
-            "control_mode": MEI_CONTROL_MODES.get(self._mei.get_control_mode(), "unknown"),
+            "firmware_version": firmware_version(self._mei.get_code_versions()),
+            "control_mode": schema.CONTROL_MODE.get(self._mei.get_control_mode(), "unknown"),
             "provisioning_state": self._state(),
             "host_name": None,
             "domain_name": None,

@@ -19,7 +19,7 @@ from ansible_collections.oob.amt.plugins.module_utils.module import (
     amt_argument_spec,
     validate_connection_options,
 )
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError, NotPermittedError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import IdentityMismatchError, InvalidInputError, NotPermittedError
 
 PASSWORD = "S3cret-Passw0rd!"
 DEVICE_UUID = "8c9a3a6e-1b2f-4d5e-9a7b-0123456789ab"
@@ -34,9 +34,11 @@ def fresh_warnings(monkeypatch):
 
 
 class FakeClient:
-    """Records what a module sends; answers GetUuid with DEVICE_UUID in SMBIOS byte order."""
+    """Records what a module sends and as whom; answers GetUuid with DEVICE_UUID in SMBIOS byte order."""
 
-    def __init__(self):
+    def __init__(self, username=None, password=None):
+        self.username = username
+        self.password = password
         self.calls = []
         self.closed = False
 
@@ -57,8 +59,8 @@ class FakeClient:
 class RecordingModule(AmtModule):
     """AmtModule whose client is a FakeClient instead of a network connection."""
 
-    def _connect(self):
-        self.fake_client = FakeClient()
+    def _connect(self, username, password):
+        self.fake_client = FakeClient(username, password)
         return self.fake_client
 
 
@@ -95,8 +97,8 @@ def test_argument_spec_merges_module_options_and_copies_the_connection_options()
     spec = amt_argument_spec(state={"type": "str", "default": "present"})
     assert set(spec) == set(CONNECTION_OPTIONS) | {"state"}
     assert spec["password"]["no_log"] is True
-    spec["hostname"]["required"] = False
-    assert CONNECTION_OPTIONS["hostname"]["required"] is True
+    spec["timeout"]["default"] = 5
+    assert CONNECTION_OPTIONS["timeout"]["default"] == 30
 
 
 def test_argument_spec_lets_a_module_override_a_connection_option():
@@ -306,3 +308,54 @@ def test_a_function_that_forgets_to_exit_fails_instead_of_succeeding_silently(ca
 
 def test_check_mode_is_exposed():
     assert build(base_args(_ansible_check_mode=True)).check_mode is True
+
+
+def test_connect_opens_a_new_session_with_other_credentials_and_leaves_the_runs_client_alone():
+    module = build(base_args())
+    run_client = module.client
+    other = module.connect("auditor", "An0ther-Passw0rd!")
+    assert other is not run_client and module.client is run_client
+    assert (other.username, other.password) == ("auditor", "An0ther-Passw0rd!")
+    assert (run_client.username, run_client.password) == ("admin", PASSWORD)
+
+
+def test_connect_defaults_to_the_connection_credentials():
+    client = build(base_args(username="operator")).connect()
+    assert (client.username, client.password) == ("operator", PASSWORD)
+
+
+def test_connect_checks_expected_uuid_and_closes_a_client_to_another_device():
+    module = build(base_args(expected_uuid=OTHER_UUID))
+    with pytest.raises(IdentityMismatchError, match=OTHER_UUID):
+        module.connect("admin", "An0ther-Passw0rd!")
+    assert module.fake_client.calls == [("invoke", "AMT_SetupAndConfigurationService", "GetUuid")]
+    assert module.fake_client.closed is True
+
+
+def test_hostname_is_not_required_until_the_device_is_reached_over_the_network(monkeypatch):
+    monkeypatch.delenv("AMT_HOSTNAME", raising=False)
+    with patch_module_args({"password": PASSWORD}):
+        module = AmtModule(amt_argument_spec())
+    assert module.params["hostname"] is None
+    with pytest.raises(InvalidInputError, match="^hostname is required"):
+        module.connect()
+
+
+def test_missing_hostname_fails_a_network_module_naming_the_option(capsys, monkeypatch):
+    monkeypatch.delenv("AMT_HOSTNAME", raising=False)
+
+    def read(module):
+        module.client.get("AMT_GeneralSettings")
+        module.exit(changed=False)
+
+    with patch_module_args({"password": PASSWORD}):
+        with pytest.raises(SystemExit) as exited:
+            AmtModule(amt_argument_spec()).run(read)
+    result = json.loads(capsys.readouterr().out)
+    assert exited.value.code == 1
+    assert result["error"] == "invalid_input"
+    assert "hostname" in result["msg"] and "AMT_HOSTNAME" in result["msg"]
+
+
+def test_hostname_is_returned_without_surrounding_blanks():
+    assert build(base_args(hostname=" 127.77.0.1 ")).hostname == "127.77.0.1"

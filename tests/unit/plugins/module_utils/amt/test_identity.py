@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.identity import normalize_uuid, read_uuid, uuid_from_smbios_bytes
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import normalize_uuid, read_uuid, require_uuid, uuid_from_smbios_bytes
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, IdentityMismatchError, InvalidInputError
 
 # SMBIOS order stores the first three fields little-endian: bytes 00..0f read as 03020100-0504-0706-0809-0a0b0c0d0e0f.
 SEQUENTIAL_BYTES = bytes(range(16))
@@ -71,3 +71,16 @@ def test_read_uuid_rejects_a_malformed_answer(outputs):
         read_uuid(FakeClient(outputs))
     assert raised.value.method == "GetUuid"
     assert "AMT_SetupAndConfigurationService.GetUuid" in str(raised.value)
+
+
+@pytest.mark.parametrize("expected", [None, SEQUENTIAL_UUID.upper(), "{%s}" % SEQUENTIAL_UUID.replace("-", "")])
+def test_require_uuid_accepts_no_expectation_and_any_spelling_of_the_same_uuid(expected):
+    require_uuid(SEQUENTIAL_UUID, expected)
+
+
+def test_require_uuid_names_who_reported_what_and_keeps_the_error_fields():
+    other = "11111111-2222-3333-4444-555555555555"
+    with pytest.raises(IdentityMismatchError) as raised:
+        require_uuid(SEQUENTIAL_UUID, other.upper(), reporter="the management engine", method="GetUUID")
+    assert str(raised.value) == ("the management engine reports UUID %s but expected_uuid is %s: nothing was changed" % (SEQUENTIAL_UUID, other))
+    assert raised.value.method == "GetUUID"

@@ -183,3 +183,8 @@ def test_guids_match_the_documented_client_ids():
     assert mei.AMTHI_CLIENT.bytes_le == AMTHI_GUID
     assert mei.WATCHDOG_CLIENT == uuid.UUID("05b79a6f-4628-4d7f-899d-a91514cb32ab")
     assert mei.IOCTL_MEI_CONNECT_CLIENT == 0xC0104801
+
+
+def test_firmware_version_joins_the_build():
+    assert mei.firmware_version({"versions": {"AMT": "19.0.5", "Build Number": "2010"}}) == "19.0.5.2010"
+    assert mei.firmware_version({"versions": {"AMT": "11.8.50"}}) == "11.8.50"

@@ -81,3 +81,16 @@ def test_as_int_and_as_list():
     assert schema.as_list("2") == ["2"]
     assert schema.as_list(["2", "1"]) == ["2", "1"]
     assert schema.as_list(None) == []
+
+
+@pytest.mark.parametrize("value, code", [
+    (1048576, (16, 0)),  # the first entry of Intel's captured default policy
+    ("1048595", (16, 19)),
+    ((33 << 16) | 2, (33, 2)),
+])
+def test_audit_event_code_reads_the_application_above_the_low_16_bits(value, code):
+    assert schema.audit_event_code(value) == code
+
+
+def test_audit_event_code_does_not_read_the_top_8_bits_as_the_application():
+    assert schema.audit_event_code((16 << 24) | 19) == (16 << 8, 19)

@@ -63,11 +63,6 @@ def test_restricted_rollover_needs_days_and_days_need_it():
         validated(storage_policy="restricted_rollover", min_days_to_keep=256)
 
 
-@pytest.mark.parametrize("value", [(16 << 16) | 19, (16 << 24) | 19])
-def test_both_documented_event_id_layouts_decode(value):
-    assert audit_policy.decode_event_id(value) == UNPROVISIONING_STARTED
-
-
 def test_plan_replaces_the_event_set_and_marks_critical_events():
     want = validated(events={"security_admin": ["acl_entry_added", "unprovisioning_started"]},
                      critical_events={"security_admin": ["unprovisioning_started"]})

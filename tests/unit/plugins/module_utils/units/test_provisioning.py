@@ -76,11 +76,6 @@ def test_setup_hash_is_hex_and_acl_hash_is_base64_of_the_same_bytes():
     assert base64.b64decode(unit.admin_digest_password(REALM, STRONG)).hex() == expected
 
 
-def test_firmware_version_joins_the_build():
-    assert unit.firmware_version({"versions": {"AMT": "19.0.5", "Build Number": "2010"}}) == "19.0.5.2010"
-    assert unit.firmware_version({"versions": {"AMT": "11.8.50"}}) == "11.8.50"
-
-
 # --- planning -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("host, want, action", [
     (_host(), "ccm", unit.ACTION_ACTIVATE),
