@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--latency", action="store_true",
                      help="answer with the timing of real firmware (default: instant answers, short restarts)")
     run.add_argument("--latency-set", action="append", default=[], metavar="KNOB=VALUE", type=_knob,
-                     help="override one knob of the timing model in seconds, e.g. get_put_delete=0.02 (repeatable)")
+                     help="override one knob of the timing model (seconds, a count or a factor; see amtsim.latency), "
+                          "e.g. get_put_delete=0.02 or remote_connections=8 (repeatable)")
     return parser
 
 
@@ -81,7 +82,7 @@ def _knob(text: str) -> tuple:
     try:
         return name.strip(), float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a number") from None
 
 
 def _network_settings(args, parser: argparse.ArgumentParser) -> tuple:

@@ -19,7 +19,13 @@ Anything else gets AMT's HTML error page. Requests to one device are served one 
 are applied once a request is handled, before its response is written (that connection alone stays open to
 deliver it): "listeners" re-reads the listener set, "restart" refuses connections for the latency model's
 pause, "hang" stops answering for the hang pause. TLS is negotiated per connection with a context built from
-``device.tls_identity()`` on first use; mutual TLS verifies against ``device.trusted_client_roots()``.
+``device.tls_identity()`` on first use, offering the versions of ``device.tls_versions()`` (1.3 only with the
+latency model's ``tls13`` knob); mutual TLS verifies against ``device.trusted_client_roots()``.
+
+From the latency model: at most ``remote_connections`` connections per device on the remote ports (a further one
+is reset on accept), service times times ``host_off_multiplier`` while ``device.host_powered_on()`` is False, and
+a CommitChanges that switched TLS loses its response with chance ``tls_commit_cut_chance``. SOAP bodies go out
+chunked the way AMT chunks them, with chunk sizes in four upper-case hex digits.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ import os
 import random
 import ssl
 import time
+import warnings
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
@@ -41,7 +48,7 @@ from amtsim.digest import UNAUTHORIZED_PAGE, DigestGuard, DigestPolicy
 from amtsim.dispatch import DispatchResult, WsmanEndpoint
 from amtsim.faults import FaultPlan, RequestFaults
 from amtsim.latency import LatencyModel
-from amtsim.types import Caller, WsmanFault
+from amtsim.types import Caller, Effect, WsmanFault
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +60,14 @@ TLS_PORT = 16993
 TLS_HANDSHAKE_TIMEOUT = 10.0
 SOAP_CONTENT_TYPE = b"application/soap+xml; charset=UTF-8"
 WEB_UI_PATHS = ("/", "/index.htm")
+# AMT's chunking of a SOAP body: a first chunk of 0x220 bytes, then 0x2FA each; a fault goes out as one chunk
+# (RPS src/test/helper/AMTMessages.ts captures).
+FIRST_CHUNK, NEXT_CHUNKS = 0x220, 0x2FA
+# Firmware up to 11: RSA and ECDHE-RSA key exchange with AES-CBC only (GCM came with 12); TLS 1.0 needs level 0.
+LEGACY_CIPHERS = ("ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA:"
+                  "AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA:@SECLEVEL=0")
+_TLS_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
+                 "1.3": ssl.TLSVersion.TLSv1_3}
 
 _HTML_PAGE = (
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" >'
@@ -141,7 +156,7 @@ class DeviceHost:
         if cached and cached[0] == (identity, roots):
             return cached[1]
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        _limit_tls_versions(context, self.device.tls_versions(), tls13=bool(self.server.latency.tls13))
         _load_identity(context, *identity)
         if mutual:
             context.verify_mode = ssl.CERT_REQUIRED
@@ -236,15 +251,19 @@ class DeviceHost:
                 return
             await asyncio.sleep(max(remaining, 0.01))
 
-    async def apply_effects(self, result: DispatchResult | None, key=None, spare=None) -> bool:
-        """Carry out the device's Effects; True when the listener of ``key`` (the current connection's) went away.
+    def open_connections(self, interface: str) -> int:
+        return sum(len(writers) for (side, _scheme), writers in self.connections.items() if side == interface)
+
+    async def apply_effects(self, result: DispatchResult | None, spare=None) -> list:
+        """Carry out the device's Effects and return them.
 
         This runs before the response is written, so a client never reaches the old listeners after reading it;
         ``spare`` (the current connection) stays open to deliver that response. The MEI side calls it with no
         connection at all.
         """
         latency = self.server.latency
-        for effect in self.device.take_effects():
+        effects = self.device.take_effects()
+        for effect in effects:
             if effect.kind == "listeners":
                 await self.sync_listeners(spare)
             elif effect.kind == "restart":
@@ -255,7 +274,7 @@ class DeviceHost:
             pause = self.server.faults.restart_after(self.device.index, result.method)
             if pause is not None:
                 await self.go_down(pause, spare)
-        return key not in self.listeners
+        return effects
 
 
 class FleetServer:
@@ -287,6 +306,9 @@ class FleetServer:
     # --- one connection ----------------------------------------------------------------------------------
     async def serve_connection(self, host: DeviceHost, key, mutual: bool, reader, writer) -> None:
         interface, scheme = key
+        if interface == "remote" and host.open_connections("remote") >= self.latency.remote_connections:
+            writer.transport.abort()
+            return
         host.connections.setdefault(key, set()).add(writer)
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         try:
@@ -305,14 +327,18 @@ class FleetServer:
                 if outcome.drop:
                     writer.transport.abort()
                     return
-                listener_gone = await host.apply_effects(outcome.result, key, writer)
-                if listener_gone and not outcome.close:
+                effects = await host.apply_effects(outcome.result, writer)
+                if key not in host.listeners and not outcome.close:
                     outcome.headers.append((b"Connection", b"close"))
                     outcome.close = True
                 if host.device.dirty and self.on_change is not None:
                     changed = self.on_change(host.device)
                     if inspect.isawaitable(changed):
                         await changed
+                if Effect("restart", "commit_tls") in effects and self.latency.cuts_tls_commit(host.rng):
+                    # The TLS switch restarts the port stack while the answer is still in flight (rpc-go #1463).
+                    writer.transport.abort()
+                    return
                 await self._send(connection, writer, outcome)
                 if outcome.close or connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
                     return
@@ -412,11 +438,13 @@ class FleetServer:
         except WsmanFault as fault:
             return self._soap(device, host.endpoint.fault_response(fault, None))
         async with host.lock:
+            host_on = device.host_powered_on()
             if faults.soapfault:
                 result = host.endpoint.fault_response(WsmanFault("InternalError"), request.message_id)
             else:
                 result = host.endpoint.handle(request, caller)
-            await asyncio.sleep(self.latency.service_time(result.operation, result.method, result.items, caller.interface, host.rng))
+            await asyncio.sleep(self.latency.service_time(result.operation, result.method, result.items, caller.interface, host.rng,
+                                                          host_on=host_on))
         return self._soap(device, result)
 
     @staticmethod
@@ -445,7 +473,11 @@ class FleetServer:
         reason = _REASONS.get(outcome.status, "OK").encode()
         if connection.our_state is h11.SEND_RESPONSE:
             data = connection.send(h11.Response(status_code=outcome.status, headers=outcome.headers, reason=reason))
-            if outcome.body:
+            if (b"Transfer-Encoding", b"chunked") in outcome.headers:
+                one_chunk = outcome.result is not None and not outcome.result.succeeded
+                for piece in _body_pieces(outcome.body, one_chunk):
+                    data += _upper_case_chunk_size(connection.send(h11.Data(data=piece)))
+            elif outcome.body:
                 data += connection.send(h11.Data(data=outcome.body))
             data += connection.send(h11.EndOfMessage())
         else:
@@ -454,6 +486,34 @@ class FleetServer:
             data = head + b"\r\n" + outcome.body
         writer.write(data)
         await writer.drain()
+
+
+def _body_pieces(body: bytes, one_chunk: bool) -> list:
+    if one_chunk or len(body) <= FIRST_CHUNK:
+        return [body] if body else []
+    return [body[:FIRST_CHUNK]] + [body[start:start + NEXT_CHUNKS] for start in range(FIRST_CHUNK, len(body), NEXT_CHUNKS)]
+
+
+def _upper_case_chunk_size(framed: bytes) -> bytes:
+    """h11 frames a chunk as ``<lower-case hex size>CRLF<data>CRLF``; AMT writes four upper-case digits (``02FA``,
+    REFERENCE.md 9.1)."""
+    size, _separator, rest = framed.partition(b"\r\n")
+    return b"%04X\r\n" % int(size, 16) + rest
+
+
+def _limit_tls_versions(context: ssl.SSLContext, versions: tuple, tls13: bool) -> None:
+    """Offer the firmware generation's TLS versions (and its cipher suites, where they are narrower than OpenSSL's)."""
+    offered = [version for version in versions if version != "1.3" or tls13]
+    with warnings.catch_warnings():
+        # ssl deprecates naming TLS 1.0 and 1.1, which legacy firmware still speaks.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = _TLS_VERSIONS[offered[0]]
+        context.maximum_version = _TLS_VERSIONS[offered[-1]]
+    if "1.0" in offered:
+        context.set_ciphers(LEGACY_CIPHERS)
+    elif "1.1" in offered:
+        # OpenSSL refuses TLS 1.1 at its default security level.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
 
 
 def _load_identity(context: ssl.SSLContext, chain_pem: bytes, key_pem: bytes) -> None:

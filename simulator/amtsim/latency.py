@@ -1,8 +1,18 @@
 """The timing model of shared/amt/TIMING.md section 8; every number is a knob.
 
 ``LatencyModel.realistic()`` is what ``--latency`` selects; ``LatencyModel.instant()`` (the default) makes every
-service time zero but keeps restart and hang windows short and non-zero, so tests can still observe them.
-``with_overrides({"get_put_delete": 0.02})`` applies ``--latency-set KNOB=VALUE`` pairs.
+service time zero but keeps restart and hang windows short and non-zero, so tests can still observe them; the
+connection cap and the power-state multiplier keep their defaults there, the cut-commit chance is 0.
+``with_overrides({"get_put_delete": 0.02})`` applies ``--latency-set KNOB=VALUE`` pairs (a knob keeps its type).
+
+Knobs besides the service times and pauses (each a guess; TIMING.md section 8 names no source for the numbers):
+
+* ``remote_connections`` (4): open TCP connections one device accepts on its remote 16992/16993 ports together;
+  a further one is accepted and at once reset (the client sees a connection reset).
+* ``host_off_multiplier`` (3.0): service times are multiplied by it while the host is asleep, hibernating or off.
+* ``tls_commit_cut_chance`` (0.5 with ``--latency``, 0 without): the chance that the connection carrying a
+  CommitChanges that switched TLS is dropped before the response is written (the commit has taken effect).
+* ``tls13`` (0): 1 lets firmware 19 and later offer TLS 1.3 besides 1.2 (the TLS versions row: optional there).
 """
 from __future__ import annotations
 
@@ -11,6 +21,16 @@ from dataclasses import dataclass, fields, replace
 
 CRYPTO_HEAVY_METHODS = frozenset({"Setup", "AdminSetup", "GenerateKeyPair"})
 CERT_CHAIN_METHOD = "AddNextCertInChain"
+
+
+def _as_type_of(current, name: str, value):
+    """``value`` converted to the knob's type; a count takes whole numbers only."""
+    number = float(value)
+    if isinstance(current, int):
+        if not number.is_integer():
+            raise ValueError("latency knob %s takes a whole number, got %s" % (name, value))
+        return int(number)
+    return number
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,10 @@ class LatencyModel:
     restart_unprovision: float = 60.0
     admin_setup_repeat_hang: float = 120.0
     keepalive_idle: float = 60.0
+    remote_connections: int = 4             # concurrent TCP connections per device on the remote ports
+    host_off_multiplier: float = 3.0       # service time factor while the host is not in S0
+    tls_commit_cut_chance: float = 0.5     # CommitChanges that switched TLS loses its response
+    tls13: int = 0                         # 1: firmware 19 and later also offer TLS 1.3
 
     @classmethod
     def realistic(cls) -> LatencyModel:
@@ -40,9 +64,11 @@ class LatencyModel:
 
     @classmethod
     def instant(cls) -> LatencyModel:
+        defaults = cls()
         zeroed = {knob.name: 0.0 for knob in fields(cls)}
         zeroed.update(restart_commit=0.05, restart_commit_tls=0.05, restart_activation=0.05, restart_unprovision=0.05,
-                      admin_setup_repeat_hang=0.05, keepalive_idle=60.0)
+                      admin_setup_repeat_hang=0.05, keepalive_idle=60.0, remote_connections=defaults.remote_connections,
+                      host_off_multiplier=defaults.host_off_multiplier)
         return cls(**zeroed)
 
     def with_overrides(self, overrides: dict) -> LatencyModel:
@@ -50,14 +76,18 @@ class LatencyModel:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ValueError("unknown latency knob(s): %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(known))))
-        return replace(self, **{name: float(value) for name, value in overrides.items()})
+        return replace(self, **{name: _as_type_of(getattr(self, name), name, value) for name, value in overrides.items()})
 
     @staticmethod
     def _jittered(base: float, jitter: float, rng: random.Random) -> float:
         return max(0.0, base + rng.uniform(-jitter, jitter)) if jitter else base
 
-    def service_time(self, operation: str, method: str | None, items: int, interface: str, rng: random.Random) -> float:
-        """Seconds a request takes inside the firmware; ``operation`` is get/put/create/delete/enumerate/pull/release/invoke."""
+    def service_time(self, operation: str, method: str | None, items: int, interface: str, rng: random.Random,
+                     host_on: bool = True) -> float:
+        """Seconds a request takes inside the firmware; ``operation`` is get/put/create/delete/enumerate/pull/release/invoke.
+
+        ``host_on`` False (the host asleep or off) multiplies the firmware's part by ``host_off_multiplier``.
+        """
         if operation in ("enumerate", "pull", "release"):
             seconds = self.enumerate_round_trip + self.enumerate_per_item * items
         elif operation == "invoke" and method in CRYPTO_HEAVY_METHODS:
@@ -68,6 +98,8 @@ class LatencyModel:
             seconds = self.method
         else:
             seconds = self._jittered(self.get_put_delete, self.get_put_delete_jitter, rng)
+        if not host_on:
+            seconds *= self.host_off_multiplier
         if interface == "local":
             seconds += self.local_per_call
         return seconds
@@ -83,3 +115,6 @@ class LatencyModel:
 
     def hang_pause(self) -> float:
         return self.admin_setup_repeat_hang
+
+    def cuts_tls_commit(self, rng: random.Random) -> bool:
+        return rng.random() < self.tls_commit_cut_chance

@@ -280,9 +280,21 @@ def _envelope(reply: Reply, prefixes: _Prefixes, body: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _declares_common_namespace(class_name: str) -> bool:
+    """Whether AMT declares the CIM common namespace on this class's instance responses even when nothing uses it.
+
+    The captures do for every service, CIM_SoftwareIdentity, CIM_WiFiPort, CIM_KVMRedirectionSAP and AMT_AuditLog
+    (classes with datetime properties in their schema) and not for setting data (AMT_GeneralSettings, *SettingData).
+    """
+    return not class_name.endswith(("Settings", "SettingData"))
+
+
 def render_instance_response(reply: Reply, instance: Instance) -> bytes:
     """Get and Put responses: the instance as the body."""
     prefixes = _Prefixes()
+    prefixes.of(class_uri(instance.class_name))
+    if _declares_common_namespace(instance.class_name):
+        prefixes.of(NS_CIM_COMMON)
     body = render_instance(instance, prefixes)
     return _envelope(reply, prefixes, body)
 

@@ -43,6 +43,8 @@ class FakeDevice:
     identity: tuple | None = None
     client_roots: list = field(default_factory=list)
     software_items: int = 5
+    versions: tuple = ("1.2",)
+    powered_on: bool = True
     dirty: bool = False
     remote: dict = field(default_factory=lambda: {"http": True, "tls": False, "mutual": False})
     local: dict = field(default_factory=lambda: {"http": True, "tls": False, "mutual": False})
@@ -75,6 +77,12 @@ class FakeDevice:
 
     def trusted_client_roots(self):
         return list(self.client_roots)
+
+    def tls_versions(self):
+        return self.versions
+
+    def host_powered_on(self):
+        return self.powered_on
 
     def take_effects(self):
         effects, self.effects = self.effects, []

@@ -76,6 +76,7 @@ def test_state_survives_a_restart_and_stored_options_win(tmp_path):
 def test_changes_are_written_in_a_batch_from_the_event_loop(tmp_path):
     fleet = Fleet.open(tmp_path, _options(devices=2, profile="ccm"), tmp_path / "hosts.yml")
     device = fleet.members[1].device
+    fleet.flush()  # new devices are first written in the background
     before = (tmp_path / "devices" / "0002.json").read_text()
 
     async def change_then_wait():
@@ -102,6 +103,7 @@ def test_inventory_describes_every_device_and_the_pki(tmp_path):
     assert first["amt_mei_socket"] == str(tmp_path / "state" / "mei" / "0001.sock")
     assert first["amt_uuid"] == device.uuid and first["amt_digest_realm"] == device.digest_realm
     assert first["amt_control_mode"] == "ccm" and first["amt_firmware"] == str(device.firmware)
+    assert isinstance(first["amt_firmware"], str) and "!!python" not in inventory_path.read_text()
     assert first["amt_use_tls"] == device.listeners()["remote"]["tls"]
     assert (first["amt_username"], first["amt_password"]) == (device.admin_username, device.admin_password)
     assert amt["vars"]["ansible_connection"] == "local"

@@ -32,6 +32,29 @@ def test_firmware_must_have_four_parts():
         Firmware.parse("16.1.27")
 
 
+@pytest.mark.parametrize("version, tls_versions", [
+    ("11.8.50.3425", ("1.0", "1.1", "1.2")), ("12.0.90.2072", ("1.1", "1.2")), ("15.0.23.1706", ("1.1", "1.2")),
+    ("16.1.27.2176", ("1.2",)), ("18.0.5.2000", ("1.2",)), ("19.0.5.2010", ("1.2", "1.3"))])
+def test_tls_versions_follow_the_generation(pki, version, tls_versions):
+    assert new_device(pki, "ccm", version).tls_versions() == tls_versions
+
+
+def test_firmware_is_an_object_whose_text_is_the_version(pki):
+    device = new_device(pki, "ccm", "15.0.23.1706")
+    assert isinstance(device.firmware, Firmware) and str(device.firmware) == "15.0.23.1706"
+    assert (device.firmware.major, device.firmware.minor) == (15, 0)
+    assert device.to_state()["firmware"] == "15.0.23.1706"
+
+
+def test_host_power_state_is_visible_to_the_network_side(pki):
+    device = new_device(pki, "ccm")
+    service = {"Name": "Intel(r) AMT Power Management Service"}
+    assert device.host_powered_on()
+    for state, powered_on in (("8", False), ("2", True), ("4", False), ("10", True), ("7", False)):
+        device.invoke("CIM_PowerManagementService", "RequestPowerStateChange", service, {"PowerState": state}, admin())
+        assert device.host_powered_on() is powered_on
+
+
 @pytest.mark.parametrize("firmware, remote_http, local_http", [
     ("15.0.23.1706", True, True), ("16.1.27.2176", False, True), ("19.0.5.1000", False, False)])
 def test_listeners_follow_the_firmware_generation(pki, firmware, remote_http, local_http):

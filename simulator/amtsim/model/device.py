@@ -13,7 +13,7 @@ from amtsim.model.codes import NOT_PERMITTED
 from amtsim.model.firmware import DEFAULT_FIRMWARE, Firmware
 from amtsim.model.general import General
 from amtsim.model.kerberos import Kerberos
-from amtsim.model.power import Power
+from amtsim.model.power import ON, Power
 from amtsim.model.provisioning import COMPLETED_HOST_BASED_ACM, COMPLETED_HOST_BASED_CCM, POST, Provisioning
 from amtsim.model.redirection import Redirection
 from amtsim.model.tls import Tls
@@ -159,6 +159,13 @@ class Device:
         if not (served["remote"]["tls"] or served["local"]["tls"]):
             return None
         return self.tls.identity()
+
+    def tls_versions(self) -> tuple:
+        return self.firmware.tls_versions()
+
+    def host_powered_on(self) -> bool:
+        """Whether the host is in S0; the firmware answers slower while it sleeps or is off."""
+        return self.power.power_state == ON
 
     def trusted_client_roots(self) -> list:
         roots = self.tls.trusted_root_pems()

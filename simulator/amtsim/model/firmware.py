@@ -68,6 +68,12 @@ class Firmware:
         """AMT 19 and later: the local (LMS) ports are TLS-only (GetChangeEnabled bit 0x40)."""
         return self.major >= 19
 
+    def tls_versions(self) -> tuple:
+        """TLS versions the firmware can negotiate (TIMING.md section 8): 1.0 went at 12, 1.1 at 16; 1.3 is possible
+        from 19 on (the network layer offers it only when told to)."""
+        versions = ("1.0", "1.1", "1.2") if self.major < 12 else ("1.1", "1.2") if self.major < 16 else ("1.2",)
+        return versions + ("1.3",) if self.major >= 19 else versions
+
     def auditor_can_block_unprovision(self) -> bool:
         """Releases 8.0 to 11.x: an Auditor must release UNPROVISIONING_LOCK before ACM can be unprovisioned."""
         return 8 <= self.major < 12

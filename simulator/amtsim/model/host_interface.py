@@ -6,8 +6,7 @@ from cryptography.hazmat.primitives import serialization
 
 from amtsim.model import certificates
 from amtsim.model.accounts import LOCAL_SYSTEM_ACCOUNT
-from amtsim.model.codes import (AMT_STATUS_INTERNAL_ERROR, AMT_STATUS_INVALID_PARAMETER, AMT_STATUS_INVALID_PT_MODE,
-                                AMT_STATUS_NOT_PERMITTED, AMT_STATUS_SUCCESS)
+from amtsim.model.codes import AMT_STATUS_INTERNAL_ERROR, AMT_STATUS_INVALID_AMT_MODE, AMT_STATUS_INVALID_PARAMETER, AMT_STATUS_SUCCESS
 from amtsim.model.provisioning import MODE_NUMBER, PRE
 
 HASH_SHA256 = 2
@@ -42,11 +41,10 @@ def _start_configuration_hbased(device, args: dict) -> dict:
 
 
 def _unprovision(device, args: dict) -> dict:
-    # CCM can be left from the host without the admin password; ACM cannot (REFERENCE.md 3.1).
-    if device.provisioning.provisioning_state == PRE:
-        return {"status": AMT_STATUS_INVALID_PT_MODE}
-    if device.provisioning.control_mode == "acm":
-        return {"status": AMT_STATUS_NOT_PERMITTED}
+    # CCM can be left from the host without the admin password; ACM cannot (REFERENCE.md 3.1). Firmware refuses
+    # ACM with INVALID_AMT_MODE (rpc-go pkg/pthi Unprovision, its test TestUnprovisionFirmwareRejects).
+    if device.provisioning.provisioning_state == PRE or device.provisioning.control_mode == "acm":
+        return {"status": AMT_STATUS_INVALID_AMT_MODE}
     device.provisioning.unprovision(None, partial=False)
     return _ok(state=0)
 

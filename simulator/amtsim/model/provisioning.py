@@ -348,7 +348,7 @@ class Provisioning(Component):
     # --- AMT 19 host-based activation over MEI ------------------------------------------------------------
     def start_configuration_hbased(self, cert_hash_hex: str, dns_suffixes: list) -> int:
         if self.provisioning_state != PRE:
-            return 3  # AMT_STATUS_INVALID_PT_MODE
+            return 3  # AMT_STATUS_INVALID_AMT_MODE
         if len(cert_hash_hex) != 64 or any(char not in "0123456789abcdef" for char in cert_hash_hex.lower()):
             return 36  # AMT_STATUS_INVALID_PARAMETER: only SHA-256 is modelled
         if dns_suffixes:
