@@ -1,9 +1,22 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Simulated fleets (amtsim subprocesses on loopback) and a runner for ansible-playbook against them.
+"""The integration harness: simulated fleets (amtsim on loopback) and one runner of ansible-playbook against them.
+
+start_fleet() starts amtsim and keeps its output drained. run_play() runs oob.amt tasks, with per-host arguments,
+and run_playbook() runs any playbook file; both return a PlaybookRun with every host's and task's result, as
+`register` would hold it (callback_plugins/record_results.py writes them), and the whole output.
 
 The tests run from a staged copy at <dir>/ansible_collections/oob/amt, so <dir> (parents[4] of this file) is the
 ANSIBLE_COLLECTIONS_PATH that makes the collection under test importable by ansible-playbook.
+
+Loopback ranges, one per test file so that fleets never collide (each 127.77.N.x remote, 127.78.N.x local):
+  test_amt_password.py     143, 144; 127.77.149.250 unreachable
+  test_amt_unprovision.py  145, 146, 147
+  test_amt_info.py         200, 201; 127.77.202.250 unreachable
+  test_amt_provision.py    210, 211; 127.78.212.250 unreachable
+  test_amt_wifi_profile.py 231
+  test_amt_audit_policy.py 232
+  test_lifecycle.py        233
 """
 
 from __future__ import annotations
@@ -15,20 +28,21 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
-import pytest
 import yaml
 
-COLLECTIONS_PATH = pathlib.Path(__file__).resolve().parents[4]
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AuthenticationError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
+
+HERE = pathlib.Path(__file__).resolve().parent
+COLLECTIONS_PATH = HERE.parents[3]
 PYTHON_BIN = pathlib.Path(sys.executable).parent
 READY_TIMEOUT = 60
-PLAYBOOK_TIMEOUT = 120
-
-# Address ranges owned by these tests, so they can run next to other simulators on the same machine.
-MODERN_FLEET = {"first_address": "127.77.200.1", "local_first_address": "127.78.200.1"}
-LEGACY_FLEET = {"first_address": "127.77.201.1", "local_first_address": "127.78.201.1"}
+PLAYBOOK_TIMEOUT = 180
 
 
 class Fleet:
@@ -85,6 +99,7 @@ def _keep_draining(stream):
 
 
 def start_fleet(directory, devices, profile, addresses, firmware=None):
+    """Start amtsim with `devices` devices of `profile` at addresses {"first_address", "local_first_address"}."""
     state_dir = directory / "state"
     inventory_path = directory / "inventory.yml"
     command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", str(devices), "--profile", profile,
@@ -98,69 +113,131 @@ def start_fleet(directory, devices, profile, addresses, firmware=None):
     return Fleet(process, inventory_path, state_dir)
 
 
-@pytest.fixture(scope="session")
-def modern_fleet(tmp_path_factory):
-    """Two ACM devices with the simulator's default (current) firmware and TLS on the network interface."""
-    fleet = start_fleet(tmp_path_factory.mktemp("modern-fleet"), 2, "acm", MODERN_FLEET)
-    yield fleet
-    fleet.stop()
-
-
-@pytest.fixture(scope="session")
-def legacy_fleet(tmp_path_factory):
-    """One CCM device on firmware 11.0.0.1000: affected by INTEL-SA-00075, still serving plain HTTP on 16992."""
-    fleet = start_fleet(tmp_path_factory.mktemp("legacy-fleet"), 1, "ccm", LEGACY_FLEET, firmware="11.0.0.1000")
-    yield fleet
-    fleet.stop()
-
-
 class PlaybookRun:
-    def __init__(self, completed, results):
+    """Every task result of one ansible-playbook run, by host, play and task name, and the run's whole output."""
+
+    def __init__(self, completed, records):
         self.returncode = completed.returncode
         self.output = completed.stdout + completed.stderr
-        self.results = results
+        self.records = records
 
-    def result(self, host):
-        return self.results[host]
+    def results(self, host=None, play=None):
+        """Task name -> result on `host` (may be left out when one host ran), in `play` if given."""
+        if host is None:
+            hosts = {record["host"] for record in self.records}
+            if len(hosts) != 1:
+                raise AssertionError("results() needs a host when %d hosts ran:\n%s" % (len(hosts), self.output))
+            host = hosts.pop()
+        by_task = {}
+        for record in self.records:
+            if record["host"] == host and play in (None, record["play"]):
+                if record["task"] in by_task:
+                    raise AssertionError("task %r ran twice on %s; name the play" % (record["task"], host))
+                by_task[record["task"]] = record["result"]
+        return by_task
+
+    def by_host(self, task):
+        """Host -> result of the task named `task`."""
+        return dict((record["host"], record["result"]) for record in self.records if record["task"] == task)
+
+    def __getitem__(self, task):
+        """The result of `task` on the only host that ran."""
+        return self.results()[task]
 
 
-@pytest.fixture
-def run_amt_info(tmp_path):
-    """Run amt_info once per host of an inventory and return every host's registered result and the whole output.
+def run_playbook(work_dir, inventories, playbook, check=False, diff=False, extra_vars=None):
+    """Run ansible-playbook with the collection under test; return a PlaybookRun. Never a secret on its command line."""
+    run_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=str(work_dir)))
+    results_path = run_dir / "results.jsonl"
+    environment = dict(os.environ)
+    environment.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+        "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+        "AMT_TEST_RESULTS": str(results_path),
+        "ANSIBLE_LOCAL_TEMP": str(run_dir / "local_tmp"),
+        "ANSIBLE_REMOTE_TMP": str(run_dir / "remote_tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_FORKS": "16",
+        "PATH": str(PYTHON_BIN) + os.pathsep + environment.get("PATH", ""),
+    })
+    command = [str(PYTHON_BIN / "ansible-playbook"), "-v"]
+    for inventory in inventories:
+        command += ["-i", str(inventory)]
+    command.append(str(playbook))
+    if extra_vars:
+        extra_vars_path = run_dir / "extra_vars.json"
+        extra_vars_path.write_text(json.dumps(extra_vars), encoding="utf-8")
+        command += ["--extra-vars", "@" + str(extra_vars_path)]
+    command += ["--check"] if check else []
+    command += ["--diff"] if diff else []
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=PLAYBOOK_TIMEOUT, check=False)
+    if not results_path.exists():
+        raise AssertionError("ansible-playbook recorded no result (rc %d):\n%s" % (completed.returncode, completed.stdout + completed.stderr))
+    records = [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines()]
+    return PlaybookRun(completed, records)
 
-    module_args values may be Jinja expressions over the inventory (e.g. "{{ amt_password }}").
+
+def run_play(work_dir, inventory_path, tasks, hosts=None, cases=None, check=False, diff=False):
+    """Run oob.amt tasks in one play; every task ignores errors, so each one's result is there to assert on.
+
+    tasks: (task name, module short name, module args[, task keywords such as {"check_mode": True, "diff": True}]).
+    Module args may be Jinja over the inventory ("{{ amt_password }}") and over `case`, which is cases[inventory_hostname]
+    when cases (host -> variables) is given. hosts defaults to the hosts of cases.
     """
-    def run(inventory_path, module_args, hosts="amt", check=False, extra_args=()):
-        results_dir = tmp_path / "results"
-        results_dir.mkdir(exist_ok=True)
-        play = [{
-            "hosts": hosts,
-            "gather_facts": False,
-            "tasks": [
-                {"name": "amt_info", "oob.amt.amt_info": module_args, "register": "info", "ignore_errors": True},
-                {"name": "keep the result", "check_mode": False, "ansible.builtin.copy": {
-                    "content": "{{ info | to_json }}", "dest": str(results_dir) + "/{{ inventory_hostname }}.json"}},
-            ],
-        }]
-        playbook = tmp_path / "playbook.yml"
-        playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-        environment = dict(os.environ)
-        environment.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local_tmp"),
-            "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote_tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "PATH": str(PYTHON_BIN) + os.pathsep + environment.get("PATH", ""),
-        })
-        command = [str(PYTHON_BIN / "ansible-playbook"), "-v", "-i", str(inventory_path), str(playbook)] + list(extra_args)
-        if check:
-            command.append("--check")
-        completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=PLAYBOOK_TIMEOUT, check=False)
-        results = {}
-        for path in results_dir.glob("*.json"):
-            results[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-        if not results:
-            raise AssertionError("ansible-playbook wrote no result (rc %d):\n%s" % (completed.returncode, completed.stdout + completed.stderr))
-        return PlaybookRun(completed, results)
-    return run
+    play_vars = {"task_args": [args for _name, _module, args, *_keywords in tasks]}
+    play_tasks = []
+    for index, (name, module, args, *keywords) in enumerate(tasks):
+        # The playbook only points into a vars file: ansible quotes playbook lines in its errors, and args may hold secrets.
+        task = {"name": name, "oob.amt." + module: dict((option, "{{ task_args[%d][%s] }}" % (index, json.dumps(option))) for option in args),
+                "ignore_errors": True}
+        for extra in keywords:
+            task.update(extra)
+        play_tasks.append(task)
+    play = {"name": "oob.amt tasks", "hosts": hosts or ",".join(sorted(cases)), "gather_facts": False, "tasks": play_tasks}
+    if cases is not None:
+        play_vars["cases"] = cases
+        play["vars"] = {"case": "{{ cases[inventory_hostname] }}"}
+    play_dir = pathlib.Path(tempfile.mkdtemp(prefix="play-", dir=str(work_dir)))
+    (play_dir / "vars.json").write_text(json.dumps(play_vars), encoding="utf-8")
+    play["vars_files"] = [str(play_dir / "vars.json")]
+    (play_dir / "playbook.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+    return run_playbook(work_dir, [inventory_path], play_dir / "playbook.yml", check=check, diff=diff)
+
+
+class SimulatedDevice:
+    """One simulated device with the credentials it started with (the inventory forgets them once they change)."""
+
+    def __init__(self, fleet, name):
+        self.fleet = fleet
+        self.name = name
+        self.vars = dict(fleet.hosts[name])
+        self.ca_path = fleet.group_vars["amt_ca_path"]
+
+    def connection(self, password=None, username=None, **extra):
+        """Module arguments for this device over TLS, verified with the simulator CA; extra ones added or replacing."""
+        args = {"hostname": self.vars["amt_hostname"], "username": username or self.vars["amt_username"],
+                "password": password or self.vars["amt_password"], "ca_path": self.ca_path}
+        args.update(extra)
+        return args
+
+    def client(self, username=None, password=None):
+        """A collection AmtClient to the device, for test setup and for checking what a module did."""
+        return AmtClient(WsmanTransport(self.vars["amt_hostname"], self.vars["amt_tls_port"], username or self.vars["amt_username"],
+                                        password or self.vars["amt_password"], ca_path=self.ca_path, timeout=10))
+
+    def authenticates(self, username, password):
+        client = self.client(username, password)
+        try:
+            client.invoke("AMT_AuthorizationService", "GetAdminAclEntry", idempotent=True)
+            return True
+        except AuthenticationError:
+            return False
+        finally:
+            client.close()
+
+
+def device(fleet, index):
+    """The index-th device of a fleet, by inventory name."""
+    return SimulatedDevice(fleet, sorted(fleet.hosts)[index])

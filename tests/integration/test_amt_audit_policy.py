@@ -1,6 +1,9 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_audit_policy end to end against a simulated ACM device over TLS on loopback, with and without an Auditor."""
+"""amt_audit_policy end to end against a simulated ACM device over TLS on loopback, with and without an Auditor.
+
+Loopback range: 127.77.232.x (remote) and 127.78.232.x (local).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ import hashlib
 
 import pytest
 
-from conftest import start_fleet
-from module_runner import run_tasks, wsman_client
+from conftest import SimulatedDevice, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.232.1", "local_first_address": "127.78.232.1"}
 AUDITOR = "auditor1"
 AUDITOR_PASSWORD = "Aud1tor!pass"
+CHECK = {"check_mode": True}
 POLICY = {
     "state": "enabled",
     "events": {"security_admin": ["acl_entry_added", "unprovisioning_started"], "security_audit_log": "all"},
@@ -37,22 +40,26 @@ def connection(username="{{ amt_username }}", password="{{ amt_password }}"):
 
 @pytest.fixture
 def run(device, tmp_path):
-    """run(args, ...) runs amt_audit_policy once per args in one playbook (--diff on) and returns the results in order."""
-    fleet, host = device
-    counter = iter(range(1000))
+    """run(task, ...) runs amt_audit_policy once per task in one playbook (--diff on) and returns the results in order.
 
-    def run_module(*tasks, check=False, login=None):
-        work_dir = tmp_path / ("run%d" % next(counter))
-        work_dir.mkdir()
-        named = [("task %d" % index, "amt_audit_policy", dict(login or connection(), **args)) for index, args in enumerate(tasks)]
-        runs = run_tasks(work_dir, fleet.inventory_path, host, named, check=check, diff=True)
+    A task is the module's args, or (args, task keywords) such as (args, CHECK); login replaces the admin's connection.
+    """
+    fleet, host = device
+
+    def run_module(*tasks):
+        named = []
+        for index, spec in enumerate(tasks):
+            args, keywords = spec if isinstance(spec, tuple) else (spec, {})
+            keywords = dict(keywords)
+            login = keywords.pop("login", connection())
+            named.append(("task %d" % index, "amt_audit_policy", dict(login, **args), keywords))
+        runs = run_play(tmp_path, fleet.inventory_path, named, hosts=host, diff=True)
         return [runs["task %d" % index] for index in range(len(tasks))]
     return run_module
 
 
 def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
-    (checked,) = run(POLICY, check=True)
-    applied, again, disabled = run(POLICY, POLICY, dict(POLICY, state="disabled"))
+    checked, applied, again, disabled, enabled = run((POLICY, CHECK), POLICY, POLICY, dict(POLICY, state="disabled"), POLICY)
     assert checked["changed"] is True, checked
     assert applied["changed"] is True and applied["actions"] == checked["actions"], (checked, applied)
     assert applied["diff"]["before"]["storage_policy"] == "rollover"
@@ -66,7 +73,6 @@ def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
     }
     assert again["changed"] is False and again["actions"] == []
     assert disabled["changed"] is True and disabled["actions"] == ["disable auditing"]
-    (enabled,) = run(POLICY)
     assert enabled["actions"] == ["enable auditing"] and enabled["audit"]["state"] == "enabled"
 
 
@@ -85,7 +91,7 @@ BAD_INPUT = [
 def bad_input_results(device, tmp_path_factory):
     fleet, host = device
     tasks = [(rule, "amt_audit_policy", dict(connection(), **args)) for rule, args, _message in BAD_INPUT]
-    return run_tasks(tmp_path_factory.mktemp("audit-bad-input"), fleet.inventory_path, host, tasks)
+    return run_play(tmp_path_factory.mktemp("audit-bad-input"), fleet.inventory_path, tasks, hosts=host)
 
 
 @pytest.mark.parametrize("rule, message", [(rule, message) for rule, _args, message in BAD_INPUT],
@@ -98,7 +104,7 @@ def test_bad_input_is_refused_naming_the_option_and_rule(bad_input_results, rule
 
 def add_auditor(fleet, host):
     host_vars = fleet.hosts[host]
-    client = wsman_client(host_vars, host_vars["amt_username"], host_vars["amt_password"], fleet.group_vars["amt_ca_path"])
+    client = SimulatedDevice(fleet, host).client()
     digest = hashlib.md5(("%s:%s:%s" % (AUDITOR, host_vars["amt_digest_realm"], AUDITOR_PASSWORD)).encode()).digest()
     try:
         client.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
@@ -110,14 +116,13 @@ def add_auditor(fleet, host):
 def test_with_an_auditor_only_the_auditor_may_change_the_policy(run, device):
     fleet, host = device
     add_auditor(fleet, host)
-    (as_admin_checked,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None), check=True)
-    (as_admin,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None))
-    as_auditor, as_auditor_again = run(*[dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None)] * 2,
-                                       login=connection(AUDITOR, AUDITOR_PASSWORD))
+    no_rollover = dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None)
+    by_auditor = {"login": connection(AUDITOR, AUDITOR_PASSWORD)}
+    as_admin_checked, as_admin, as_auditor, as_auditor_again, unchanged_as_admin = run(
+        (no_rollover, CHECK), no_rollover, (no_rollover, by_auditor), (no_rollover, by_auditor), no_rollover)
     for refused in (as_admin_checked, as_admin):
         assert refused["failed"] is True and refused["changed"] is False and refused["error"] == "not_permitted"
         assert "connect with the auditor's username and password" in refused["msg"]
     assert as_auditor["changed"] is True and as_auditor["actions"] == ["set storage policy no_rollover"], as_auditor
     assert as_auditor_again["changed"] is False
-    (unchanged_as_admin,) = run(dict(POLICY, storage_policy="no_rollover", min_days_to_keep=None))
     assert unchanged_as_admin["changed"] is False and not unchanged_as_admin.get("failed")

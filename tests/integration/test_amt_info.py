@@ -1,18 +1,27 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_info end to end: ansible-playbook against simulated devices over real loopback sockets."""
+"""amt_info end to end: ansible-playbook against simulated devices over real loopback sockets.
+
+Loopback range: 127.77.200.x and 127.77.201.x (remote), 127.78.200.x and 127.78.201.x (local), 127.77.202.250 unreachable.
+"""
 
 from __future__ import annotations
 
 import datetime
 import json
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-# In 127.0.0.0/8 and outside the fleets' ranges (conftest.py): nothing listens there.
+from conftest import run_play, start_fleet
+
+MODERN_FLEET = {"first_address": "127.77.200.1", "local_first_address": "127.78.200.1"}
+LEGACY_FLEET = {"first_address": "127.77.201.1", "local_first_address": "127.78.201.1"}
+
+# In 127.0.0.0/8 and outside the fleets' ranges: nothing listens there.
 UNREACHABLE_ADDRESS = "127.77.202.250"
 
 SUBSETS = ["firmware", "provisioning", "general", "network", "tls", "users", "wifi", "audit", "redirection", "power"]
@@ -42,16 +51,52 @@ FIRMWARE_REQUESTS = 2
 ALL_REQUESTS = 28
 
 
+@pytest.fixture(scope="module")
+def modern_fleet(tmp_path_factory):
+    """Two ACM devices with the simulator's default (current) firmware and TLS on the network interface."""
+    fleet = start_fleet(tmp_path_factory.mktemp("modern-fleet"), 2, "acm", MODERN_FLEET)
+    yield fleet
+    fleet.stop()
+
+
+@pytest.fixture(scope="module")
+def legacy_fleet(tmp_path_factory):
+    """One CCM device on firmware 11.0.0.1000: affected by INTEL-SA-00075, still serving plain HTTP on 16992."""
+    fleet = start_fleet(tmp_path_factory.mktemp("legacy-fleet"), 1, "ccm", LEGACY_FLEET, firmware="11.0.0.1000")
+    yield fleet
+    fleet.stop()
+
+
 def first_host(fleet):
     name = sorted(fleet.hosts)[0]
     return name, fleet.hosts[name]
 
 
-def test_all_subsets_over_tls_with_ca_validation(modern_fleet, run_amt_info):
-    name, host = first_host(modern_fleet)
+WRONG_PASSWORD = "N0t-The-Passw0rd!"
+
+
+@pytest.fixture(scope="module")
+def first_host_reads(modern_fleet, tmp_path_factory):
+    """Every read of the modern fleet's first device, in one playbook: the successful ones in order, then the failures."""
+    name, _host = first_host(modern_fleet)
+    work_dir = tmp_path_factory.mktemp("info-first-host")
+    bad_ca = work_dir / "other-ca.pem"
+    write_unrelated_ca(bad_ca)
+    return run_play(work_dir, modern_fleet.inventory_path, [
+        ("all subsets", "amt_info", OVER_TLS),
+        ("firmware only", "amt_info", dict(OVER_TLS, gather_subset=["firmware"])),
+        ("everything", "amt_info", dict(OVER_TLS, gather_subset=["all"])),
+        ("again", "amt_info", OVER_TLS),
+        ("wrong password", "amt_info", dict(OVER_TLS, password=WRONG_PASSWORD, gather_subset=["firmware"])),
+        ("unreachable", "amt_info", dict(OVER_TLS, hostname=UNREACHABLE_ADDRESS, timeout=5, gather_subset=["firmware"])),
+        ("other CA", "amt_info", dict(OVER_TLS, ca_path=str(bad_ca), gather_subset=["firmware"])),
+    ], hosts=name)
+
+
+def test_all_subsets_over_tls_with_ca_validation(modern_fleet, first_host_reads):
+    _name, host = first_host(modern_fleet)
     assert host["amt_use_tls"] is True
-    run = run_amt_info(modern_fleet.inventory_path, OVER_TLS, hosts=name)
-    result = run.result(name)
+    result = first_host_reads["all subsets"]
     assert not result.get("failed"), result
     assert result["changed"] is False
     amt = result["amt"]
@@ -71,22 +116,20 @@ def test_all_subsets_over_tls_with_ca_validation(modern_fleet, run_amt_info):
     assert ("AMT-WEB-01" in finding_ids) == bool(amt["network"]["web_ui_enabled"])
     assert ("AMT-TLS-04" in finding_ids) == (not amt["tls"]["local"]["enabled"])
     # Never a secret in the result or anywhere in the output of the run.
-    assert host["amt_password"] not in run.output
+    assert host["amt_password"] not in first_host_reads.output
     assert host["amt_password"] not in json.dumps(result)
 
 
-def test_request_counts_are_exact(modern_fleet, run_amt_info):
-    name, _host = first_host(modern_fleet)
-    firmware_only = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, gather_subset=["firmware"]), hosts=name).result(name)
+def test_request_counts_are_exact(first_host_reads):
+    firmware_only = first_host_reads["firmware only"]
     assert firmware_only["amt"]["gathered_subsets"] == ["firmware"]
     assert firmware_only["amt_requests"] == FIRMWARE_REQUESTS
 
-    everything = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, gather_subset=["all"]), hosts=name).result(name)
+    everything = first_host_reads["everything"]
     assert everything["amt_requests"] == ALL_REQUESTS
     assert expected_requests_for_all(everything["amt"]) == ALL_REQUESTS
-    # A second run reads exactly as much: nothing depends on state left behind by the first.
-    again = run_amt_info(modern_fleet.inventory_path, OVER_TLS, hosts=name).result(name)
-    assert again["amt_requests"] == everything["amt_requests"]
+    # A second read is exactly as long: nothing depends on state left behind by the first.
+    assert first_host_reads["again"]["amt_requests"] == everything["amt_requests"]
 
 
 def expected_requests_for_all(amt):
@@ -113,10 +156,11 @@ def expected_requests_for_all(amt):
     return sum(counts.values())
 
 
-def test_plain_http_on_firmware_affected_by_sa_00075(legacy_fleet, run_amt_info):
+def test_plain_http_on_firmware_affected_by_sa_00075(legacy_fleet, tmp_path):
     name, host = first_host(legacy_fleet)
-    run = run_amt_info(legacy_fleet.inventory_path, dict(OVER_HTTP, gather_subset=["firmware", "provisioning"]), hosts=name)
-    result = run.result(name)
+    run = run_play(tmp_path, legacy_fleet.inventory_path, [
+        ("firmware and provisioning", "amt_info", dict(OVER_HTTP, gather_subset=["firmware", "provisioning"]))], hosts=name)
+    result = run["firmware and provisioning"]
     assert not result.get("failed"), result
     amt = result["amt"]
     assert amt["firmware"]["full_version"] == "11.0.0.1000"
@@ -132,22 +176,17 @@ def test_plain_http_on_firmware_affected_by_sa_00075(legacy_fleet, run_amt_info)
     assert host["amt_password"] not in run.output
 
 
-def test_wrong_password_is_an_authentication_error_without_the_password(modern_fleet, run_amt_info):
-    name, _host = first_host(modern_fleet)
-    wrong_password = "N0t-The-Passw0rd!"
-    run = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, password=wrong_password, gather_subset=["firmware"]), hosts=name)
-    result = run.result(name)
+def test_wrong_password_is_an_authentication_error_without_the_password(first_host_reads):
+    result = first_host_reads["wrong password"]
     assert result["failed"] is True
     assert result["error"] == "authentication"
     assert "amt" not in result
-    assert wrong_password not in run.output
-    assert wrong_password not in json.dumps(result)
+    assert WRONG_PASSWORD not in first_host_reads.output
+    assert WRONG_PASSWORD not in json.dumps(result)
 
 
-def test_unreachable_host(modern_fleet, run_amt_info):
-    name, _host = first_host(modern_fleet)
-    args = dict(OVER_TLS, hostname=UNREACHABLE_ADDRESS, timeout=5, gather_subset=["firmware"])
-    result = run_amt_info(modern_fleet.inventory_path, args, hosts=name).result(name)
+def test_unreachable_host(first_host_reads):
+    result = first_host_reads["unreachable"]
     assert result["failed"] is True
     assert result["error"] == "unreachable"
     assert UNREACHABLE_ADDRESS in result["msg"]
@@ -165,22 +204,20 @@ def write_unrelated_ca(path):
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
-def test_certificate_from_another_ca_is_a_tls_error(modern_fleet, run_amt_info, tmp_path):
-    name, _host = first_host(modern_fleet)
-    bad_ca = tmp_path / "other-ca.pem"
-    write_unrelated_ca(bad_ca)
-    result = run_amt_info(modern_fleet.inventory_path, dict(OVER_TLS, ca_path=str(bad_ca), gather_subset=["firmware"]), hosts=name).result(name)
+def test_certificate_from_another_ca_is_a_tls_error(first_host_reads):
+    result = first_host_reads["other CA"]
     assert result["failed"] is True
     assert result["error"] == "tls"
 
 
-def test_check_mode_reads_the_same_and_changes_nothing(modern_fleet, run_amt_info):
+def test_check_mode_reads_the_same_and_changes_nothing(modern_fleet, tmp_path):
     args = dict(OVER_TLS, gather_subset=["!wifi", "!power"], needed_features=["sol", "ider", "kvm", "web_ui"])
-    normal = run_amt_info(modern_fleet.inventory_path, args)
-    checked = run_amt_info(modern_fleet.inventory_path, args, check=True)
-    assert set(checked.results) == set(modern_fleet.hosts)
+    run = run_play(tmp_path, modern_fleet.inventory_path, [("normal", "amt_info", args), ("checked", "amt_info", args, {"check_mode": True})],
+                   hosts="amt")
+    normal, checked = run.by_host("normal"), run.by_host("checked")
+    assert set(checked) == set(modern_fleet.hosts)
     for name, host in modern_fleet.hosts.items():
-        result = checked.result(name)
+        result = checked[name]
         assert not result.get("failed"), result
         assert result["changed"] is False
         amt = result["amt"]
@@ -188,6 +225,6 @@ def test_check_mode_reads_the_same_and_changes_nothing(modern_fleet, run_amt_inf
         assert "wifi" not in amt and "power" not in amt
         assert {"AMT-WIFI-01", "AMT-WIFI-05"} <= {entry["id"] for entry in amt["findings_skipped"]}
         assert amt["general"]["uuid"] == host["amt_uuid"]
-        assert amt["findings"] == normal.result(name)["amt"]["findings"]
+        assert amt["findings"] == normal[name]["amt"]["findings"]
         assert not {"AMT-REDIR-02", "AMT-WEB-01"} & {finding["id"] for finding in amt["findings"]}
-        assert result["amt_requests"] == normal.result(name)["amt_requests"]
+        assert result["amt_requests"] == normal[name]["amt_requests"]

@@ -1,6 +1,9 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_password end to end: ansible-playbook against simulated ACM and CCM devices over real loopback sockets."""
+"""amt_password end to end: ansible-playbook against simulated ACM and CCM devices over real loopback sockets.
+
+Loopback range: 127.77.143.x and 127.78.143.x (ACM), 127.77.144.x and 127.78.144.x (CCM), 127.77.149.250 unreachable.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import ssl
 
 import pytest
 
-from conftest import start_fleet
-from module_runner import device, run_tasks
+from conftest import device, run_play, start_fleet
 
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
 
@@ -43,12 +45,12 @@ def test_check_mode_and_diff_then_change_then_unchanged(acm_fleet, tmp_path):
     old_password = amt.vars["amt_password"]
     rotate = amt.connection(new_password=NEW_PASSWORD)
 
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("check", "amt_password", rotate, CHECK_AND_DIFF),
         ("first", "amt_password", rotate),
         ("second", "amt_password", rotate),
         ("with the new password", "amt_password", amt.connection(password=NEW_PASSWORD, new_password=NEW_PASSWORD)),
-    ], diff=True)
+    ], hosts=amt.name, diff=True)
     check = runs["check"]
     assert not check.get("failed"), check
     assert check["changed"] is True and check["admin_password_changed"] is True
@@ -69,12 +71,12 @@ def test_rename_admin_and_keep_mebx_policy(acm_fleet, tmp_path):
     rename = amt.connection(new_username="opsadmin", new_password=RENAMED_PASSWORD)
     mebx_always = amt.connection(username="opsadmin", password=RENAMED_PASSWORD, mebx_password=MEBX_PASSWORD, update_mebx_password="always")
     mebx_when_default = dict(mebx_always, update_mebx_password="when_default")
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("rename", "amt_password", rename),
         ("rename again", "amt_password", rename),
         ("mebx always", "amt_password", mebx_always),
         ("mebx when default", "amt_password", mebx_when_default),
-    ])
+    ], hosts=amt.name)
     assert runs["rename"]["changed"] is True and runs["rename"]["admin_username"] == "opsadmin", runs["rename"]
     assert any("now named 'opsadmin'" in warning for warning in runs["rename"]["warnings"])
     assert runs["rename again"]["changed"] is False and runs["rename again"]["admin_username"] == "opsadmin"
@@ -109,7 +111,7 @@ def bad_input_runs(acm_fleet, tmp_path_factory):
     tasks.append(("username without password", "amt_password", amt.connection(hostname=UNREACHABLE_ADDRESS, new_username="ops",
                                                                               mebx_password=MEBX_PASSWORD)))
     tasks.append(("nothing to do", "amt_password", amt.connection(hostname=UNREACHABLE_ADDRESS)))
-    return run_tasks(tmp_path_factory.mktemp("password-bad-input"), acm_fleet.inventory_path, amt.name, tasks)
+    return run_play(tmp_path_factory.mktemp("password-bad-input"), acm_fleet.inventory_path, tasks, hosts=amt.name)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
@@ -129,9 +131,9 @@ def test_option_dependencies_are_checked_by_ansible(bad_input_runs):
 
 def test_ccm_refuses_mebx_before_any_write(ccm_fleet, tmp_path):
     amt = device(ccm_fleet, 0)
-    runs = run_tasks(tmp_path, ccm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, ccm_fleet.inventory_path, [
         ("both", "amt_password", amt.connection(new_password=NEW_PASSWORD, mebx_password=MEBX_PASSWORD)),
-    ])
+    ], hosts=amt.name)
     result = runs["both"]
     assert result["failed"] is True and result["changed"] is False
     assert result["error"] == "not_permitted"
@@ -150,9 +152,9 @@ def test_device_refuses_a_name_that_a_user_account_has(ccm_fleet, tmp_path):
     finally:
         client.close()
     # operator's password is NEW_PASSWORD: the first try authenticates, but not as the admin, so it is no reason to stop.
-    runs = run_tasks(tmp_path, ccm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, ccm_fleet.inventory_path, [
         ("rename", "amt_password", amt.connection(new_username="operator", new_password=NEW_PASSWORD)),
-    ])
+    ], hosts=amt.name)
     result = runs["rename"]
     assert result["failed"] is True and result["changed"] is False
     assert result["return_name"] == "PT_STATUS_DUPLICATE" and result["return_value"] == 2058
@@ -164,13 +166,13 @@ def test_identity_credentials_and_tls_failures(acm_fleet, tmp_path):
     amt = device(acm_fleet, 2)
     pem = ssl.get_server_certificate((amt.vars["amt_hostname"], amt.vars["amt_tls_port"]))
     fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("wrong uuid", "amt_password", amt.connection(new_password=NEW_PASSWORD, expected_uuid="11111111-2222-3333-4444-555555555555")),
         ("wrong password", "amt_password", amt.connection(password="Wr0ng-Passw0rd!", new_password=NEW_PASSWORD)),
         ("wrong fingerprint", "amt_password", amt.connection(new_password=NEW_PASSWORD, ca_path=None, cert_fingerprint="ab" * 32)),
         ("pinned", "amt_password", amt.connection(new_password=NEW_PASSWORD, ca_path=None, cert_fingerprint=fingerprint,
                                                   expected_uuid=amt.vars["amt_uuid"])),
-    ])
+    ], hosts=amt.name)
     assert runs["wrong uuid"]["error"] == "identity_mismatch" and runs["wrong uuid"]["changed"] is False
     assert runs["wrong password"]["error"] == "authentication"
     assert "neither the desired credentials" in runs["wrong password"]["msg"]

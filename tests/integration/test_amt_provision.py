@@ -3,26 +3,23 @@
 """amt_provision against simulated factory-fresh devices, over each device's MEI socket and local (LMS) endpoint.
 
 Plays run several hosts at once, each with its own arguments, to keep the number of ansible-playbook runs small.
+
+Loopback range: 127.77.210.x and 127.77.211.x (remote), 127.78.210.x and 127.78.211.x (local), 127.78.212.250 unreachable.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
-import json
-import os
-import subprocess
-import threading
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from conftest import COLLECTIONS_PATH, PLAYBOOK_TIMEOUT, PYTHON_BIN, start_fleet
+from conftest import run_play, start_fleet
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
 
@@ -39,22 +36,16 @@ FROM_INVENTORY = {"mei_device": "amt_mei_socket", "lms_hostname": "amt_local_hos
                   "expected_uuid": "amt_uuid"}
 
 
-def _drained(fleet):
-    """Keep reading the simulator's output: a full pipe would block it (it logs a traceback per MEI command today)."""
-    threading.Thread(target=fleet.process.stdout.read, daemon=True).start()
-    return fleet
-
-
 @pytest.fixture(scope="module")
 def legacy_fleet(tmp_path_factory):
-    fleet = _drained(start_fleet(tmp_path_factory.mktemp("provision-legacy"), 14, "factory", LEGACY_ADDRESSES))
+    fleet = start_fleet(tmp_path_factory.mktemp("provision-legacy"), 14, "factory", LEGACY_ADDRESSES)
     yield fleet
     fleet.stop()
 
 
 @pytest.fixture(scope="module")
 def tls_fleet(tmp_path_factory):
-    fleet = _drained(start_fleet(tmp_path_factory.mktemp("provision-tls"), 3, "factory", TLS_ADDRESSES, firmware=TLS_FIRMWARE))
+    fleet = start_fleet(tmp_path_factory.mktemp("provision-tls"), 3, "factory", TLS_ADDRESSES, firmware=TLS_FIRMWARE)
     yield fleet
     fleet.stop()
 
@@ -68,38 +59,10 @@ def _task_args():
 
 def run_provision(fleet, directory, cases, check=False, diff=False):
     """Run amt_provision once on each host of cases (host -> arguments); return (results by host, output)."""
-    results_dir = directory / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    for stale in results_dir.glob("*.json"):
-        stale.unlink()
-    play = [{
-        "hosts": ",".join(sorted(cases)),
-        "gather_facts": False,
-        "vars": {"case": "{{ cases[inventory_hostname] }}"},
-        "vars_files": [str(directory / "cases.json")],
-        "tasks": [
-            {"name": "provision", "oob.amt.amt_provision": _task_args(), "register": "outcome", "ignore_errors": True},
-            {"name": "keep the result", "check_mode": False, "ansible.builtin.copy": {
-                "content": "{{ outcome | to_json }}", "dest": str(results_dir) + "/{{ inventory_hostname }}.json"}},
-        ],
-    }]
-    (directory / "cases.json").write_text(json.dumps({"cases": cases}), encoding="utf-8")
-    playbook = directory / "playbook.yml"
-    playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    environment = dict(os.environ)
-    environment.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH), "ANSIBLE_LOCAL_TEMP": str(directory / "local_tmp"),
-        "ANSIBLE_REMOTE_TMP": str(directory / "remote_tmp"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_FORKS": "16", "PATH": str(PYTHON_BIN) + os.pathsep + environment.get("PATH", ""),
-    })
-    command = [str(PYTHON_BIN / "ansible-playbook"), "-i", str(fleet.inventory_path), str(playbook)]
-    command += ["--check"] if check else []
-    command += ["--diff"] if diff else []
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=PLAYBOOK_TIMEOUT, check=False)
-    output = completed.stdout + completed.stderr
-    results = dict((path.stem, json.loads(path.read_text(encoding="utf-8"))) for path in results_dir.glob("*.json"))
-    assert set(results) == set(cases), output
-    return results, output
+    run = run_play(directory, fleet.inventory_path, [("provision", "amt_provision", _task_args())], cases=cases, check=check, diff=diff)
+    results = run.by_host("provision")
+    assert set(results) == set(cases), run.output
+    return results, run.output
 
 
 def _mei(fleet, host):
@@ -182,12 +145,12 @@ def activated(legacy_fleet, tmp_path_factory):
     assert interrupted.get_provisioning_state() == 1
     with open(legacy_fleet.group_vars["amt_provisioning_cert"], "rb") as handle:
         content = base64.b64encode(handle.read()).decode()
-    first, output = run_provision(legacy_fleet, directory / "first", {
+    first, output = run_provision(legacy_fleet, directory, {
         "amt-0002": _acm_args(legacy_fleet), "amt-0003": _ccm_args(), "amt-0004": _ccm_args(),
         "amt-0005": _acm_args(legacy_fleet, provisioning_cert=None, provisioning_cert_content=content, mebx_password=None),
     }, diff=True)
     modes = dict((host, _mode(legacy_fleet, host)) for host in ("amt-0002", "amt-0003", "amt-0004", "amt-0005"))
-    second, _output = run_provision(legacy_fleet, directory / "second", {"amt-0002": _acm_args(legacy_fleet), "amt-0003": _acm_args(legacy_fleet)})
+    second, _output = run_provision(legacy_fleet, directory, {"amt-0002": _acm_args(legacy_fleet), "amt-0003": _acm_args(legacy_fleet)})
     return {"first": first, "second": second, "output": output, "modes": modes}
 
 
@@ -241,10 +204,10 @@ def refused(legacy_fleet, tmp_path_factory):
         "amt-0013": _ccm_args(mei_device=str(directory / "missing.sock")),
     }
     provisioned = {"amt-0014": _acm_args(legacy_fleet)}
-    run_provision(legacy_fleet, directory / "setup", provisioned)
+    run_provision(legacy_fleet, directory, provisioned)
     cases["amt-0014"] = _ccm_args()
     results, output = run_provision(legacy_fleet, directory, cases)
-    wrong_password, _output = run_provision(legacy_fleet, directory / "again", {"amt-0014": _acm_args(legacy_fleet, admin_password=OTHER_PASSWORD)})
+    wrong_password, _output = run_provision(legacy_fleet, directory, {"amt-0014": _acm_args(legacy_fleet, admin_password=OTHER_PASSWORD)})
     results["amt-0014-password"] = wrong_password["amt-0014"]
     return results, output
 

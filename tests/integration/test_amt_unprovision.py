@@ -1,13 +1,15 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_unprovision end to end: ansible-playbook against simulated devices, over the network and the host interface."""
+"""amt_unprovision end to end: ansible-playbook against simulated devices, over the network and the host interface.
+
+Loopback range: 127.77.145.x to 127.77.147.x (remote) and 127.78.145.x to 127.78.147.x (local).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import start_fleet
-from module_runner import device, run_tasks
+from conftest import device, run_play, start_fleet
 
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import UnreachableError
@@ -40,12 +42,12 @@ def still_provisioned(amt):
 def test_full_unprovision_check_mode_run_and_rerun(acm_fleet, tmp_path):
     amt = device(acm_fleet, 0)
     args = amt.connection(expected_uuid=amt.vars["amt_uuid"], verify_timeout=10)
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("check", "amt_unprovision", args, CHECK_AND_DIFF),
         ("unprovision", "amt_unprovision", args),
         ("again", "amt_unprovision", args),
         ("again, assumed", "amt_unprovision", dict(args, assume_unprovisioned_if_unreachable=True)),
-    ])
+    ], hosts=amt.name)
     check = runs["check"]
     assert check["changed"] is True and check["verified"] is False, check
     assert check["diff"] == {"before": {"provisioning_state": "post", "control_mode": "acm"},
@@ -75,9 +77,9 @@ def test_full_unprovision_check_mode_run_and_rerun(acm_fleet, tmp_path):
 
 def test_partial_unprovision_keeps_the_admin(acm_fleet, tmp_path):
     amt = device(acm_fleet, 1)
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("partial", "amt_unprovision", amt.connection(mode="partial", verify_timeout=10)),
-    ])
+    ], hosts=amt.name)
     result = runs["partial"]
     assert result["changed"] is True and result["verified"] is True, result
     assert result["survives"] == ["mebx_password", "dns_suffix", "admin_account", "tls_psk_keys", "host_name", "domain_name",
@@ -87,13 +89,13 @@ def test_partial_unprovision_keeps_the_admin(acm_fleet, tmp_path):
 
 def test_refusals_before_any_write(acm_fleet, tmp_path):
     amt = device(acm_fleet, 2)
-    runs = run_tasks(tmp_path, acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("wrong uuid", "amt_unprovision", amt.connection(expected_uuid=OTHER_UUID)),
         ("wrong fingerprint", "amt_unprovision", amt.connection(ca_path=None, cert_fingerprint="cd" * 32)),
         ("local in acm", "amt_unprovision", amt.connection(transport="local", mei_device=amt.vars["amt_mei_socket"])),
         ("local partial", "amt_unprovision", amt.connection(transport="local", mode="partial")),
         ("negative timeout", "amt_unprovision", amt.connection(verify_timeout=-1)),
-    ])
+    ], hosts=amt.name)
     assert runs["wrong uuid"]["error"] == "identity_mismatch", runs["wrong uuid"]
     assert runs["wrong fingerprint"]["error"] == "tls", runs["wrong fingerprint"]
     assert runs["local in acm"]["error"] == "not_permitted"
@@ -101,7 +103,7 @@ def test_refusals_before_any_write(acm_fleet, tmp_path):
     assert runs["local partial"]["error"] == "invalid_input"
     assert "mode=partial needs transport=network" in runs["local partial"]["msg"]
     assert runs["negative timeout"]["error"] == "invalid_input"
-    assert all(result["changed"] is False for result in runs.results.values())
+    assert all(result["changed"] is False for result in runs.results().values())
     assert still_provisioned(amt)
 
 
@@ -123,10 +125,10 @@ def test_auditor_blocks_until_it_allows_unprovisioning(legacy_acm_fleet, tmp_pat
     finally:
         admin.close()
     args = amt.connection(verify_timeout=10)
-    runs = run_tasks(tmp_path, legacy_acm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, legacy_acm_fleet.inventory_path, [
         ("check", "amt_unprovision", args, CHECK_AND_DIFF),
         ("blocked", "amt_unprovision", args),
-    ])
+    ], hosts=amt.name)
     check, blocked = runs["check"], runs["blocked"]
     assert check["changed"] is True
     assert any("Auditor account 'auditor' has allowed it" in warning for warning in check["warnings"])
@@ -140,7 +142,7 @@ def test_auditor_blocks_until_it_allows_unprovisioning(legacy_acm_fleet, tmp_pat
         auditor.invoke("AMT_AuditLog", "SetAuditLock", [("LockTimeoutInSeconds", 60), ("Flag", 1)])
     finally:
         auditor.close()
-    allowed = run_tasks(tmp_path, legacy_acm_fleet.inventory_path, amt.name, [("allowed", "amt_unprovision", args)])["allowed"]
+    allowed = run_play(tmp_path, legacy_acm_fleet.inventory_path, [("allowed", "amt_unprovision", args)], hosts=amt.name)["allowed"]
     assert allowed["changed"] is True and allowed["verified"] is True, allowed
     assert allowed["survives"] == ["mebx_password"], "before release 12 the DNS suffix does not survive"
 
@@ -157,11 +159,11 @@ def test_local_unprovision_over_the_host_interface(ccm_fleet, tmp_path):
     # No password: the host interface needs none; hostname is the connection default the play sets anyway.
     args = {"hostname": amt.vars["amt_hostname"], "transport": "local", "mei_device": amt.vars["amt_mei_socket"],
             "expected_uuid": amt.vars["amt_uuid"], "verify_timeout": 10}
-    runs = run_tasks(tmp_path, ccm_fleet.inventory_path, amt.name, [
+    runs = run_play(tmp_path, ccm_fleet.inventory_path, [
         ("check", "amt_unprovision", args, CHECK_AND_DIFF),
         ("unprovision", "amt_unprovision", args),
         ("again", "amt_unprovision", args),
-    ])
+    ], hosts=amt.name)
     assert runs["check"]["changed"] is True and runs["check"]["asset"]["control_mode"] == "ccm", runs["check"]
     assert runs["check"]["diff"]["after"] == {"provisioning_state": "pre", "control_mode": "none"}
     done = runs["unprovision"]

@@ -1,16 +1,19 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_wifi_profile end to end against a simulated ACM device over TLS on loopback."""
+"""amt_wifi_profile end to end against a simulated ACM device over TLS on loopback.
+
+Loopback range: 127.77.231.x (remote) and 127.78.231.x (local).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import start_fleet
-from module_runner import run_tasks
+from conftest import run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.231.1", "local_first_address": "127.78.231.1"}
 PASSPHRASE = "Corp-wifi-passphrase-1"
+CHECK = {"check_mode": True}
 OFFICE = {"name": "office", "ssid": "OFFICE", "priority": 1, "security": "wpa2_psk", "passphrase": PASSPHRASE}
 
 
@@ -31,15 +34,18 @@ def task(args, connection=None):
 
 @pytest.fixture
 def run(device, tmp_path):
-    """run(args, ...) runs amt_wifi_profile once per args in one playbook (--diff on) and returns the results in order."""
-    fleet, host = device
-    counter = iter(range(1000))
+    """run(task, ...) runs amt_wifi_profile once per task in one playbook (--diff on); returns the results in order and the output.
 
-    def run_module(*tasks, check=False, connection=None):
-        work_dir = tmp_path / ("run%d" % next(counter))
-        work_dir.mkdir()
-        named = [("task %d" % index, "amt_wifi_profile", task(args, connection)) for index, args in enumerate(tasks)]
-        runs = run_tasks(work_dir, fleet.inventory_path, host, named, check=check, diff=True)
+    A task is the module's args, or (args, task keywords) such as (args, CHECK).
+    """
+    fleet, host = device
+
+    def run_module(*tasks, connection=None):
+        named = []
+        for index, spec in enumerate(tasks):
+            args, keywords = spec if isinstance(spec, tuple) else (spec, {})
+            named.append(("task %d" % index, "amt_wifi_profile", task(args, connection), keywords))
+        runs = run_play(tmp_path, fleet.inventory_path, named, hosts=host, diff=True)
         return [runs["task %d" % index] for index in range(len(tasks))], runs.output
     return run_module
 
@@ -51,9 +57,8 @@ def profile_names(result):
 def test_profile_lifecycle_is_idempotent_checkable_and_never_shows_the_passphrase(run):
     moved = dict(OFFICE, priority=2)
     absent = {"name": "office", "state": "absent"}
-    (added, again), added_output = run(OFFICE, OFFICE)
-    (checked, check_absent), checked_output = run(moved, absent, check=True)
-    (moved_result, moved_again, removed, removed_again), removed_output = run(moved, moved, absent, absent)
+    results, output = run(OFFICE, OFFICE, (moved, CHECK), (absent, CHECK), moved, moved, absent, absent)
+    added, again, checked, check_absent, moved_result, moved_again, removed, removed_again = results
     assert added["changed"] is True and added["actions"] == ["add profile office"], added
     assert added["diff"]["before"]["profiles"] == []
     assert added["diff"]["after"]["profiles"][0]["passphrase"] == "******** (written)"
@@ -69,8 +74,7 @@ def test_profile_lifecycle_is_idempotent_checkable_and_never_shows_the_passphras
     assert moved_again["changed"] is False
     assert removed["changed"] is True and removed["actions"] == check_absent["actions"]
     assert removed["wifi"]["profiles"] == [] and removed_again["changed"] is False
-    for output in (added_output, checked_output, removed_output):
-        assert PASSPHRASE not in output
+    assert PASSPHRASE not in output
 
 
 def test_update_password_always_rewrites_the_passphrase_every_run(run):
@@ -130,7 +134,7 @@ BAD_INPUT = [
 def bad_input_results(device, tmp_path_factory):
     fleet, host = device
     tasks = [(rule, "amt_wifi_profile", task(dict(OFFICE, **overrides))) for rule, overrides, _message in BAD_INPUT]
-    return run_tasks(tmp_path_factory.mktemp("wifi-bad-input"), fleet.inventory_path, host, tasks, diff=True)
+    return run_play(tmp_path_factory.mktemp("wifi-bad-input"), fleet.inventory_path, tasks, hosts=host, diff=True)
 
 
 @pytest.mark.parametrize("rule, message", [(rule, message) for rule, _overrides, message in BAD_INPUT],
