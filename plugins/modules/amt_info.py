@@ -300,7 +300,7 @@ amt:
           type: list
           elements: str
         storage_policy:
-          description: V(no_roll_over), V(roll_over) or V(restricted_roll_over).
+          description: V(no_rollover), V(rollover) or V(restricted_rollover), the names amt_audit_policy takes.
           type: str
         min_days_to_keep:
           description: Days kept under restricted roll-over.

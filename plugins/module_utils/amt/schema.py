@@ -70,6 +70,9 @@ REALMS = {
 }
 REALM_AUDIT_LOG = 20
 
+# AMT_AuditLog.StoragePolicy (REFERENCE.md 6.1)
+AUDIT_STORAGE_POLICY = {0: "no_rollover", 1: "rollover", 2: "restricted_rollover"}
+
 # CIM state enums (REFERENCE.md 8.3)
 ENABLED_STATE = {
     0: "unknown", 1: "other", 2: "enabled", 3: "disabled", 4: "shutting_down", 5: "not_applicable",

@@ -134,7 +134,7 @@ def _audit_policy(facts, _features):
 
 def _audit_storage(facts, _features):
     policy = facts["audit"]["storage_policy"]
-    if policy == "restricted_roll_over":
+    if policy == "restricted_rollover":
         return []
     return ["StoragePolicy is %s: old records can be pushed out by filling the log" % policy]
 

@@ -26,7 +26,6 @@ _SKU_FEATURES = ((0x08, "AMT Pro"), (0x10, "Intel Standard Manageability"), (0x2
 
 # AMT_AuditLog.AuditState bits (REFERENCE.md 6.1)
 _AUDIT_STATE_FLAGS = ((0x01, "disabled"), (0x02, "locked"), (0x04, "almost_full"), (0x08, "full"), (0x10, "no_signing_key"))
-_AUDIT_STORAGE_POLICY = {0: "no_roll_over", 1: "roll_over", 2: "restricted_roll_over"}
 
 _WIFI_PROFILE_SYNC = {0: "disabled", 1: "user", 3: "unrestricted"}
 
@@ -274,7 +273,7 @@ def read_audit(client):
     return {
         "enabled": "disabled" not in state_flags and as_int(log.get("EnabledState")) == 2,
         "state_flags": state_flags,
-        "storage_policy": _name(_AUDIT_STORAGE_POLICY, log.get("StoragePolicy")),
+        "storage_policy": _name(schema.AUDIT_STORAGE_POLICY, log.get("StoragePolicy")),
         "min_days_to_keep": as_int(log.get("MinDaysToKeep")),
         "percentage_free": as_int(log.get("PercentageFree")),
         "current_number_of_records": as_int(log.get("CurrentNumberOfRecords")),

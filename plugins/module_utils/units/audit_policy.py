@@ -65,8 +65,8 @@ EVENT_CODES = _event_codes()
 EVENT_NAMES = dict((code, name) for name, code in EVENT_CODES.items())
 ALL = "all"
 
-STORAGE_POLICY = {"no_rollover": 0, "rollover": 1, "restricted_rollover": 2}
-STORAGE_POLICY_NAMES = dict((value, name) for name, value in STORAGE_POLICY.items())
+STORAGE_POLICY_NAMES = schema.AUDIT_STORAGE_POLICY
+STORAGE_POLICY = dict((name, value) for value, name in STORAGE_POLICY_NAMES.items())
 MAX_DAYS_TO_KEEP = 255
 AUDIT_STATE_DISABLED = 0x01
 ENABLED, DISABLED = "enabled", "disabled"

@@ -128,7 +128,7 @@ def test_audit_policy_events_decode_application_and_event():
     facts = gather(full_device(), ["audit"])["audit"]
     assert facts["audited_events"] == ["16/0", "16/1", "20/0"]
     assert facts["enabled"] is True
-    assert facts["storage_policy"] == "roll_over"
+    assert facts["storage_policy"] == "rollover"
     assert "no_signing_key" in facts["state_flags"]
 
 
