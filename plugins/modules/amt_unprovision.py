@@ -9,7 +9,8 @@ module: amt_unprovision
 short_description: Take an Intel AMT device out of management when a machine is decommissioned
 description:
   - Reads what an asset register needs while the device still answers (UUID, firmware version, control mode, host and
-    domain name, DNS suffix, time of the reading), returns it in RV(asset), then unprovisions the device.
+    domain name, DNS suffix, the device's own clock, time of the reading), returns it in RV(asset), then unprovisions
+    the device.
   - O(mode=full) calls C(AMT_SetupAndConfigurationService.Unprovision) and returns the device to factory settings.
     O(mode=partial) calls C(PartialUnprovision), which keeps the admin account, TLS pre-shared keys, host and domain name
     and the provisioning server address.
@@ -135,6 +136,14 @@ asset:
     dns_suffix:
       description: The DNS suffix for remote configuration, if any.
       type: str
+    device_time:
+      description:
+        - The device's own clock when it was read, UTC, ISO 8601, from
+          C(AMT_TimeSynchronizationService.GetLowAccuracyTimeSynch) (network transport only).
+        - Compare it with RV(asset.recorded_at) to see how far the device's clock was off, for instance to line up its
+          audit log records, whose time stamps come from this clock.
+      type: str
+      sample: "2025-03-01T10:15:30+00:00"
     recorded_at:
       description: When the controller read these values, UTC, ISO 8601.
       type: str

@@ -17,8 +17,11 @@ KIND (RATE is a probability per request, 1.0 when omitted; without RANGES a rule
     restart-after=METHOD[:SECONDS]
                           after a successful call of METHOD the device refuses connections for SECONDS
                           (default 30); here the ":" part is the pause, the rule always fires
+    acm-lands-in-ccm      AMT 19+ host-based ACM activation (StartConfigurationHBased, mutual TLS, SetAdminAclEntryEx,
+                          CommitChanges) fails at CommitChanges and leaves the device post-provisioned in CCM with the
+                          new admin password, as DMT users report (RATE ignored; see amtsim.model.provisioning)
 
-Example: ``reset:0.05;delay=2:0.1@1-10;http500:0.02;soapfault:0.02;stale:0.2;lockout@3;restart-after=CommitChanges:30``
+Example: ``reset:0.05;delay=2:0.1@1-10;http500:0.02;soapfault:0.02;stale:0.2;lockout@3;restart-after=CommitChanges:30;acm-lands-in-ccm@4``
 
 Decisions are drawn from one ``random.Random`` per device seeded with (seed, device index), so a run is
 reproducible for a given seed whatever order devices are served in.
@@ -29,7 +32,7 @@ import random
 from dataclasses import dataclass, field
 
 PER_REQUEST_KINDS = ("reset", "delay", "http500", "soapfault", "stale")
-KINDS = PER_REQUEST_KINDS + ("lockout", "restart-after")
+KINDS = PER_REQUEST_KINDS + ("lockout", "restart-after", "acm-lands-in-ccm")
 DEFAULT_RESTART_SECONDS = 30.0
 
 
@@ -146,6 +149,9 @@ class FaultPlan:
 
     def starts_locked(self, device_index: int) -> bool:
         return any(rule.kind == "lockout" and rule.applies_to(device_index) for rule in self.rules)
+
+    def acm_lands_in_ccm(self, device_index: int) -> bool:
+        return any(rule.kind == "acm-lands-in-ccm" and rule.applies_to(device_index) for rule in self.rules)
 
     def restart_after(self, device_index: int, method: str) -> float | None:
         """Seconds of unreachability after a successful ``method`` call, or None."""

@@ -122,6 +122,8 @@ class DeviceHost:
         self.server = server
         self.endpoint = WsmanEndpoint(device, first_message_number=1 + (device.index * 0x10000) % 0xFFFFFF)
         self.guard = DigestGuard(server.digest_policy, locked=server.faults.starts_locked(device.index))
+        if server.faults.acm_lands_in_ccm(device.index):
+            device.provisioning.acm_commit_lands_in_ccm = True
         self.lock = asyncio.Lock()
         self.rng = random.Random("latency:%d" % device.index)
         self.listeners: dict = {}        # (interface, "http"|"tls") -> asyncio.Server

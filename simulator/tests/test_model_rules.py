@@ -1,6 +1,7 @@
 """State rules of the device model: accounts, provisioning, audit, TLS, wireless, redirection, power."""
 import base64
 import hashlib
+import time
 
 import pytest
 
@@ -169,6 +170,64 @@ def test_amt19_host_based_acm_over_mei_and_mutual_tls(pki):
     assert call(device, "AMT_SetupAndConfigurationService", "SetMEBxPassword", {"Password": "Str0ng!Mebx"}, caller)[0] == 0
     assert call(device, "AMT_SetupAndConfigurationService", "CommitChanges", caller=caller)[0] == 0
     assert device.control_mode == "acm" and device.mei("GetControlMode", {})["control_mode"] == 2
+
+
+def test_acm_lands_in_ccm_fault_fails_the_amt19_commit_into_ccm(pki):
+    device = new_device(pki, "factory", "19.0.5.1000")
+    device.provisioning.acm_commit_lands_in_ccm = True
+    device.mei("StartConfigurationHBased", {"hash_algorithm": 2, "server_cert_hash": hashlib.sha256(der(pki.leaf)).hexdigest(),
+                                            "dns_suffixes": []})
+    caller = local_system(tls=True, client_cert_der=der(pki.leaf))
+    call(device, "AMT_AuthorizationService", "SetAdminAclEntryEx",
+         {"Username": "admin", "DigestPassword": digest_b64(device, "admin", "Adm1n!pass")}, caller)
+    assert call(device, "AMT_SetupAndConfigurationService", "SetMEBxPassword", {"Password": "Str0ng!Mebx"}, caller)[0] == 0
+    assert call(device, "AMT_SetupAndConfigurationService", "CommitChanges", caller=caller)[0] == 1
+    assert (device.control_mode, device.provisioning.provisioning_state) == ("ccm", 2)
+    assert device.mei("StopConfiguration", {})["status"] == 3
+    assert device.listeners()["local"]["mutual"] is False
+    assert device.ha1("admin", "local") == hashlib.md5(f"admin:{device.digest_realm}:Adm1n!pass".encode()).hexdigest()
+    # The other activation paths are untouched: CCM to ACM still works on the same device.
+    assert device.mei("GetControlMode", {})["control_mode"] == 1
+
+
+def test_the_fault_leaves_ccm_activation_alone(pki):
+    device = new_device(pki, "factory", "19.0.5.1000")
+    device.provisioning.acm_commit_lands_in_ccm = True
+    call(device, "IPS_HostBasedSetupService", "Setup", {"NetAdminPassEncryptionType": "2", "NetworkAdminPassword": "0" * 32},
+         local_system(tls=True))
+    assert call(device, "AMT_SetupAndConfigurationService", "CommitChanges", caller=admin("local"))[0] == 0
+    assert device.control_mode == "ccm"
+
+
+# --- clock ------------------------------------------------------------------------------------------------
+def test_clock_is_set_from_a_low_accuracy_reading_and_audited(pki):
+    device = new_device(pki, "acm")
+    device.audit.policy["21:0"] = 0
+    code, outputs = call(device, "AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch")
+    ta0 = int(outputs["Ta0"])
+    assert code == 0 and abs(ta0 - time.time()) < 5
+    target = 1956528000  # 2032-01-01T00:00:00Z
+    assert call(device, "AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch",
+                {"Ta0": str(ta0 + 1), "Tm1": str(target), "Tm2": str(target)})[0] == 36
+    assert call(device, "AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch",
+                {"Ta0": str(ta0), "Tm1": str(target), "Tm2": str(target - 1)})[0] == 36
+    assert call(device, "AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch",
+                {"Ta0": str(ta0), "Tm1": str(target), "Tm2": str(target)})[0] == 0
+    assert abs(device.clock.now() - target) <= 2
+    assert device.get("AMT_TimeSynchronizationService", {}, admin()).props["TimeSource"] == 1
+    assert call(device, "AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch",
+                {"Ta0": str(ta0), "Tm1": str(target), "Tm2": str(target)})[0] == 36, "a Ta0 is good for one setting"
+    last = device.audit.decoded_records()[-1]
+    assert (last["app"], last["event"]) == (21, 0)
+    device.provisioning.unprovision(admin(), partial=False)
+    assert abs(device.clock.now() - target) <= 2, "unprovisioning leaves the clock alone"
+
+
+def test_clock_needs_the_network_time_realm(pki):
+    device = new_device(pki, "acm")
+    assert call(device, "AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch", caller=local_system())[0] == 16
+    with pytest.raises(WsmanFault):
+        device.get("AMT_TimeSynchronizationService", {}, local_system())
 
 
 @pytest.mark.parametrize("firmware, blocked, suffix_kept", [("11.8.50.3425", True, False), ("12.0.67.1579", False, True)])

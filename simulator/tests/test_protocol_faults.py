@@ -36,6 +36,13 @@ def test_restart_after_names_the_method_and_defaults_to_30_seconds():
     assert plan.restart_after(9, "Setup") is None
 
 
+def test_acm_lands_in_ccm_selects_devices_and_is_not_a_per_request_fault():
+    plan = FaultPlan.from_spec("acm-lands-in-ccm@2-3")
+    assert [index for index in range(1, 6) if plan.acm_lands_in_ccm(index)] == [2, 3]
+    assert plan.for_request(2) == FaultPlan().for_request(2)
+    assert not FaultPlan.from_spec("lockout").acm_lands_in_ccm(1)
+
+
 def test_decisions_are_reproducible_per_device_whatever_the_order():
     def decisions(order):
         plan = FaultPlan.from_spec("reset:0.3;delay=1:0.5;stale:0.2", seed=42)

@@ -13,7 +13,7 @@ Loopback ranges, one per test file so that fleets never collide (each 127.77.N.x
   test_amt_password.py     143, 144; 127.77.149.250 unreachable
   test_amt_unprovision.py  145, 146, 147
   test_amt_info.py         200, 201; 127.77.202.250 unreachable
-  test_amt_provision.py    210, 211; 127.78.212.250 unreachable
+  test_amt_provision.py    210, 211, 213; 127.78.212.250 unreachable
   test_amt_wifi_profile.py 231
   test_amt_audit_policy.py 232
   test_lifecycle.py        233
@@ -98,8 +98,9 @@ def _keep_draining(stream):
     threading.Thread(target=lambda: [None for _line in stream], daemon=True).start()
 
 
-def start_fleet(directory, devices, profile, addresses, firmware=None):
-    """Start amtsim with `devices` devices of `profile` at addresses {"first_address", "local_first_address"}."""
+def start_fleet(directory, devices, profile, addresses, firmware=None, faults=None):
+    """Start amtsim with `devices` devices of `profile` at addresses {"first_address", "local_first_address"};
+    faults is an amtsim --faults SPEC."""
     state_dir = directory / "state"
     inventory_path = directory / "inventory.yml"
     command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", str(devices), "--profile", profile,
@@ -108,6 +109,8 @@ def start_fleet(directory, devices, profile, addresses, firmware=None):
                "--state-dir", str(state_dir), "--inventory", str(inventory_path)]
     if firmware:
         command += ["--firmware", firmware]
+    if faults:
+        command += ["--faults", faults]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     _wait_until_serving(process, devices)
     return Fleet(process, inventory_path, state_dir)

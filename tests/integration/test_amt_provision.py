@@ -4,7 +4,8 @@
 
 Plays run several hosts at once, each with its own arguments, to keep the number of ansible-playbook runs small.
 
-Loopback range: 127.77.210.x and 127.77.211.x (remote), 127.78.210.x and 127.78.211.x (local), 127.78.212.250 unreachable.
+Loopback range: 127.77.210.x, 127.77.211.x and 127.77.213.x (remote), 127.78.210.x, 127.78.211.x and 127.78.213.x (local),
+127.78.212.250 unreachable.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
 
 LEGACY_ADDRESSES = {"first_address": "127.77.210.1", "local_first_address": "127.78.210.1"}
 TLS_ADDRESSES = {"first_address": "127.77.211.1", "local_first_address": "127.78.211.1"}
+FAULTY_TLS_ADDRESSES = {"first_address": "127.77.213.1", "local_first_address": "127.78.213.1"}
 UNUSED_LMS = "127.78.212.250"
 TLS_FIRMWARE = "19.0.5.2010"
 ADMIN_PASSWORD = "Adm1n!Provision"
@@ -279,3 +281,27 @@ def test_tls_acm_activation_through_host_based_configuration(tls_fleet, tmp_path
     assert _mode(tls_fleet, host) == "acm"
     second, _output = run_provision(tls_fleet, tmp_path, {host: _acm_args(tls_fleet)})
     assert not second[host]["changed"]
+
+
+@pytest.fixture(scope="module")
+def acm_into_ccm_fleet(tmp_path_factory):
+    """AMT 19 devices whose host-based ACM activation fails and leaves them in CCM (amtsim fault acm-lands-in-ccm)."""
+    fleet = start_fleet(tmp_path_factory.mktemp("provision-acm-into-ccm"), 1, "factory", FAULTY_TLS_ADDRESSES,
+                        firmware=TLS_FIRMWARE, faults="acm-lands-in-ccm")
+    yield fleet
+    fleet.stop()
+
+
+def test_failed_tls_acm_attempt_left_in_ccm_is_upgraded_by_a_rerun(acm_into_ccm_fleet, tmp_path):
+    host = "amt-0001"
+    first, output = run_provision(acm_into_ccm_fleet, tmp_path, {host: _acm_args(acm_into_ccm_fleet)})
+    assert first[host]["failed"], first[host]
+    assert (_mode(acm_into_ccm_fleet, host), _mei(acm_into_ccm_fleet, host).get_provisioning_state()) == ("ccm", 2)
+    second, rerun_output = run_provision(acm_into_ccm_fleet, tmp_path, {host: _acm_args(acm_into_ccm_fleet)}, diff=True)
+    assert second[host]["changed"] and second[host]["control_mode"] == "acm", second[host]
+    assert second[host]["diff"]["before"] == {"control_mode": "ccm", "provisioning_state": "post"}
+    assert _mode(acm_into_ccm_fleet, host) == "acm"
+    third, _output = run_provision(acm_into_ccm_fleet, tmp_path, {host: _acm_args(acm_into_ccm_fleet)})
+    assert not third[host]["changed"] and third[host]["control_mode"] == "acm"
+    for secret in (ADMIN_PASSWORD, MEBX_PASSWORD):
+        assert secret not in output and secret not in rerun_output

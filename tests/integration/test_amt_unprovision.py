@@ -22,6 +22,8 @@ LEGACY_FIRMWARE = "11.8.50.3425"
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
 OTHER_UUID = "11111111-2222-3333-4444-555555555555"
 CHECK_AND_DIFF = {"check_mode": True, "diff": True}
+# A device clock far from the controller's, so that the asset record shows it is the device's: 2032-01-01T00:00:00Z.
+DEVICE_CLOCK = 1956528000
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,19 @@ def still_provisioned(amt):
         client.close()
 
 
+def set_device_clock(amt, seconds):
+    """Set the device's own clock the way consoles do: a low-accuracy reading, then the new time against it."""
+    client = amt.client()
+    try:
+        ta0 = client.invoke("AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch")["Ta0"]
+        client.invoke("AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch", [("Ta0", ta0), ("Tm1", seconds), ("Tm2", seconds)])
+    finally:
+        client.close()
+
+
 def test_full_unprovision_check_mode_run_and_rerun(acm_fleet, tmp_path):
     amt = device(acm_fleet, 0)
+    set_device_clock(amt, DEVICE_CLOCK)
     args = amt.connection(expected_uuid=amt.vars["amt_uuid"], verify_timeout=10)
     runs = run_play(tmp_path, acm_fleet.inventory_path, [
         ("check", "amt_unprovision", args, CHECK_AND_DIFF),
@@ -60,6 +73,8 @@ def test_full_unprovision_check_mode_run_and_rerun(acm_fleet, tmp_path):
     assert done["asset"]["firmware_version"] == amt.vars["amt_firmware"]
     assert (done["asset"]["control_mode"], done["asset"]["provisioning_state"]) == ("acm", "post")
     assert done["asset"]["recorded_at"].endswith("+00:00")
+    assert done["asset"]["device_time"].startswith("2032-01-01T00:0") and done["asset"]["device_time"].endswith("+00:00")
+    assert not done["asset"]["recorded_at"].startswith("2032")
     assert done["survives"] == ["mebx_password", "dns_suffix"]
     assert any("MEBx password survives" in warning for warning in done["warnings"])
     assert any("DNS suffix" in warning for warning in done["warnings"])
@@ -170,6 +185,7 @@ def test_local_unprovision_over_the_host_interface(ccm_fleet, tmp_path):
     assert done["changed"] is True and done["verified"] is True, done
     assert done["evidence"] == "the firmware reports the pre-provisioning state over MEI"
     assert done["asset"]["uuid"] == amt.vars["amt_uuid"] and done["asset"]["firmware_version"] == amt.vars["amt_firmware"]
+    assert done["asset"]["device_time"] is None
     again = runs["again"]
     assert again["changed"] is False and again["verified"] is True, again
     assert again["asset"]["provisioning_state"] == "pre"

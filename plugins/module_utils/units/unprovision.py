@@ -32,6 +32,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 )
 
 SETUP = schema.AMT_SETUP_AND_CONFIGURATION_SERVICE
+TIME_SYNCHRONIZATION = schema.AMT_TIME_SYNCHRONIZATION_SERVICE
 MODE_FULL = "full"
 MODE_PARTIAL = "partial"
 TRANSPORT_NETWORK = "network"
@@ -138,6 +139,15 @@ def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
+def read_device_time(client):
+    """The device's own clock, ISO 8601 UTC: GetLowAccuracyTimeSynch answers Ta0, seconds since 1970 UTC."""
+    method = "GetLowAccuracyTimeSynch"
+    seconds = schema.as_int(client.invoke(TIME_SYNCHRONIZATION, method, idempotent=True).get("Ta0"))
+    if seconds is None:
+        raise DeviceError("%s.%s answered without Ta0" % (TIME_SYNCHRONIZATION, method), class_name=TIME_SYNCHRONIZATION, method=method)
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat()
+
+
 def _wait_for(condition, timeout, clock, sleep):
     """Poll condition() until it is true or timeout seconds pass; returns its last value."""
     deadline = clock() + timeout
@@ -187,6 +197,7 @@ class NetworkUnprovision:
             "host_name": general.get("HostName") or None,
             "domain_name": general.get("DomainName") or None,
             "dns_suffix": provisioning["trusted_dns_suffix"] or provisioning["dhcp_dns_suffix"] or None,
+            "device_time": read_device_time(client),
             "recorded_at": _utc_now(),
         }
 
@@ -271,6 +282,7 @@ class LocalUnprovision:
             "host_name": None,
             "domain_name": None,
             "dns_suffix": self._mei.get_dns_suffix() or None,
+            "device_time": None,
             "recorded_at": _utc_now(),
         }
 

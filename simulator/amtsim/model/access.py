@@ -12,6 +12,7 @@ REDIRECTION = 2
 PT_ADMINISTRATION = 3
 HARDWARE_ASSET = 4
 REMOTE_CONTROL = 5
+NETWORK_TIME = 12
 GENERAL_INFO = 13
 LOCAL_UN = 16
 EVENT_LOG_READER = 19
@@ -44,6 +45,7 @@ _CLASS_REALMS = {
     "AMT_BootSettingData": {REMOTE_CONTROL},
     "CIM_ComputerSystem": {REMOTE_CONTROL, HARDWARE_ASSET},
     "AMT_AuditLog": {EVENT_LOG_READER},
+    "AMT_TimeSynchronizationService": {NETWORK_TIME},
 }
 # Audit classes: reading needs one of these or the audit realm; changing needs exactly audit_realm().
 AUDIT_CLASSES = frozenset({"AMT_AuditLog", "AMT_AuditPolicyRule"})

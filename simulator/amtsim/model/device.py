@@ -9,6 +9,7 @@ from amtsim.model import access, host_interface
 from amtsim.model import audit_records as events
 from amtsim.model.accounts import Accounts
 from amtsim.model.audit import AuditLog
+from amtsim.model.clock import Clock
 from amtsim.model.codes import NOT_PERMITTED
 from amtsim.model.firmware import DEFAULT_FIRMWARE, Firmware
 from amtsim.model.general import General
@@ -25,9 +26,9 @@ PROFILES = ("factory", "ccm", "acm")
 # Attribute name -> component type. Order matters: later components read earlier ones while resetting.
 _COMPONENTS = (("accounts", Accounts), ("audit", AuditLog), ("provisioning", Provisioning), ("tls", Tls),
                ("wireless", Wireless), ("redirection", Redirection), ("power", Power), ("general", General),
-               ("kerberos", Kerberos))
+               ("kerberos", Kerberos), ("clock", Clock))
 _COMPONENT_OF_CLASS = {class_name: attribute for attribute, kind in _COMPONENTS for class_name in kind.INSTANCES}
-# Components a full unprovision returns to factory state (the audit log and the host's power state survive).
+# Components a full unprovision returns to factory state (the audit log, the host's power state and the clock survive).
 _FACTORY_RESET = ("accounts", "provisioning", "tls", "wireless", "redirection", "general", "kerberos")
 _IGNORED_SELECTORS = ("__cimnamespace",)
 _PASSWORD_SPECIALS = "!@#$%^*"

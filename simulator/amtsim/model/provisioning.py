@@ -13,7 +13,7 @@ from amtsim.model import audit_records as events
 from amtsim.model import certificates
 from amtsim.model.codes import (CHAIN_CERT_VERIFY_FAILED, CHAIN_INVALID_PARAM, CHAIN_INVALID_STATE, CHAIN_LENGTH_EXCEEDED,
                                 CHAIN_SUCCESS, DATA_MISSING, HBS_AUTH_FAILED, HBS_INVALID_PARAM, HBS_INVALID_STATE,
-                                HBS_METHOD_DISABLED, HBS_SUCCESS, INVALID_PARAMETER, INVALID_PASSWORD, NOT_PERMITTED,
+                                HBS_METHOD_DISABLED, HBS_SUCCESS, INTERNAL_ERROR, INVALID_PARAMETER, INVALID_PASSWORD, NOT_PERMITTED,
                                 SUCCESS)
 from amtsim.model.component import Component, bool_input, int_input, prop_bool, result, text_input
 from amtsim.types import Instance
@@ -77,6 +77,11 @@ class Provisioning(Component):
     }
     STATE_FIELDS = ("control_mode", "provisioning_state", "pending_mode", "mebx_password_sha256", "dns_suffix",
                     "configuration_nonce", "chain", "chain_status", "leaf_der", "hbased_cert_hash", "hashes")
+
+    def __init__(self, device):
+        # Injected by the fault plan (acm-lands-in-ccm), never persisted: a property of the simulated firmware.
+        self.acm_commit_lands_in_ccm = False
+        super().__init__(device)
 
     def reset(self) -> None:
         self.control_mode = "none"
@@ -187,8 +192,24 @@ class Provisioning(Component):
             if self.pending_mode == "acm" and self.mebx_is_default():
                 return result(DATA_MISSING)
             mode = self.pending_mode
+            if mode == "acm" and self.hbased_pending() and self.acm_commit_lands_in_ccm:
+                return self._acm_commit_lands_in_ccm(caller)
             self._complete(mode, caller, COMPLETED_HOST_BASED_ACM if mode == "acm" else COMPLETED_HOST_BASED_CCM)
         return result(self.device.tls.commit(caller))
+
+    def _acm_commit_lands_in_ccm(self, caller):
+        """The ``acm-lands-in-ccm`` fault: the ACM attempt fails but the device is left post-provisioned in CCM.
+
+        Reported by DMT users: "On Intel AMT versions 19 and above, if an ACM activation attempt fails, the device remains
+        in CCM" (device-management-toolkit/rps issue #2177; RPS then added an Unprovision after a failed ACM phase,
+        commit bdda530e "deactivates when shbc acm fails"). rpc-go's local path meets the same half-done activations:
+        its commitActivation requires post-provisioning besides a control mode before trusting a commit, and its
+        deactivate falls back to HECI for devices stuck mid-activation (rpc-go issues #1461 and #1211, PR #1463). Which
+        step fails and what CommitChanges answers is not reported; we answer INTERNAL_ERROR (UNCONFIRMED). The admin
+        password set with SetAdminAclEntryEx stays, so the CCM device accepts it.
+        """
+        self._complete("ccm", caller, COMPLETED_HOST_BASED_CCM)
+        return result(INTERNAL_ERROR)
 
     def _unprovision_allowed(self, caller) -> int:
         if access.PT_ADMINISTRATION not in caller.realms:

@@ -246,3 +246,31 @@ def test_success_that_leaves_the_device_provisioned_is_an_error(open_port):
 def test_refusal_is_raised_with_the_auditor_named(open_port):
     with pytest.raises(NotPermittedError, match="Auditor account 'audit'"):
         network_job(open_port, FakeClient(return_value=16)).apply(ASSET, ["audit"])
+
+
+class ClockClient:
+    """Answers GetLowAccuracyTimeSynch with the outputs it was given."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.invoked = []
+
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+        self.invoked.append((class_name, method, inputs, idempotent))
+        return dict(self.outputs, ReturnValue=0)
+
+
+def test_device_time_is_the_devices_clock_in_iso_8601_utc():
+    client = ClockClient({"Ta0": "1704586865"})
+    assert unit.read_device_time(client) == "2024-01-07T00:21:05+00:00"
+    assert client.invoked == [("AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch", None, True)]
+
+
+def test_device_time_without_ta0_is_a_device_error():
+    with pytest.raises(DeviceError, match="answered without Ta0"):
+        unit.read_device_time(ClockClient({}))
+
+
+def test_local_asset_has_no_device_time():
+    asset = unit.LocalUnprovision(FakeMei(), unit.UnprovisionRequest(transport="local")).read()
+    assert asset["device_time"] is None and asset["recorded_at"].endswith("+00:00")
