@@ -296,6 +296,8 @@ def test_failed_tls_acm_attempt_left_in_ccm_is_upgraded_by_a_rerun(acm_into_ccm_
     host = "amt-0001"
     first, output = run_provision(acm_into_ccm_fleet, tmp_path, {host: _acm_args(acm_into_ccm_fleet)})
     assert first[host]["failed"], first[host]
+    assert first[host]["error"] == "device_error" and "CommitChanges returned 1" in first[host]["msg"], first[host]
+    assert "now provisioned in CCM; run the module again to upgrade it to ACM" in first[host]["msg"], first[host]
     assert (_mode(acm_into_ccm_fleet, host), _mei(acm_into_ccm_fleet, host).get_provisioning_state()) == ("ccm", 2)
     second, rerun_output = run_provision(acm_into_ccm_fleet, tmp_path, {host: _acm_args(acm_into_ccm_fleet)}, diff=True)
     assert second[host]["changed"] and second[host]["control_mode"] == "acm", second[host]

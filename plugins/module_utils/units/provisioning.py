@@ -400,11 +400,10 @@ class Provisioner:
         except IndeterminateError:
             raise
         except AmtError as error:
-            self.mei.stop_configuration()
             hint = ""
             if error.return_value == schema.PT_STATUS_DATA_MISSING:
                 hint = ": the firmware needs the MEBx password during ACM activation, set mebx_password"
-            error.message = "%s%s. The device was returned to pre-provisioning" % (error.message, hint)
+            error.message = "%s%s. %s" % (error.message, hint, self._abandon_activation())
             raise
 
     def _send_chain(self, client):
@@ -455,8 +454,24 @@ class Provisioner:
             session.invoke(AUTHORIZATION, "SetAdminAclEntryEx", [
                 ("Username", ADMIN_USERNAME), ("DigestPassword", admin_digest_password(self.digest_realm, self.request.admin_password))])
             self._set_mebx(session)
-        except AmtError:
-            # Whatever happened, pre-provisioning is the state from which the next run starts cleanly.
-            self.mei.stop_configuration()
+        except AmtError as error:
+            error.message = "%s. %s" % (error.message, self._abandon_activation())
             raise
         self._commit(session, ACM)
+
+    def _abandon_activation(self):
+        """After a failed step: back to pre-provisioning while the device is still "in"; otherwise say where it ended.
+
+        A failed ACM attempt on AMT 19+ can leave the device post-provisioned in CCM (the simulator's
+        acm-lands-in-ccm fault): StopConfiguration no longer applies there, and a re-run upgrades it to ACM.
+        """
+        try:
+            if self.mei.get_provisioning_state() == 1:
+                self.mei.stop_configuration()
+                return "The device was returned to pre-provisioning"
+            mode = schema.CONTROL_MODE.get(self.mei.get_control_mode(), "unknown")
+        except AmtError as mei_error:
+            return "Its state could not be read back over the MEI afterwards (%s)" % mei_error
+        if mode == CCM and self.request.control_mode == ACM:
+            return "The device is now provisioned in CCM; run the module again to upgrade it to ACM"
+        return "The device is now in control mode %s" % mode
