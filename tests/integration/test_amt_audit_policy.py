@@ -2,19 +2,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """amt_audit_policy end to end against a simulated ACM device over TLS on loopback, with and without an Auditor.
 
-Loopback range: 127.77.232.x (remote) and 127.78.232.x (local).
+Loopback range: 127.77.232.x (remote) and 127.78.232.x (local); 127.77.232.250 has no listener.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import sys
 
+import certifi
 import pytest
 
 from conftest import SimulatedDevice, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.232.1", "local_first_address": "127.78.232.1"}
+# In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
+UNREACHABLE = {"hostname": "127.77.232.250", "password": "Unused-Passw0rd!"}
 AUDITOR = "auditor1"
 AUDITOR_PASSWORD = "Aud1tor!pass"
 CHECK = {"check_mode": True}
@@ -76,30 +81,68 @@ def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
     assert enabled["actions"] == ["enable auditing"] and enabled["audit"]["state"] == "enabled"
 
 
+# (case, module args without the connection, option named, rule, checked by) for every rule of audit_policy.validate and the
+# module's argument spec; "ansible" marks the rules AnsibleModule checks before the module's own code runs.
 BAD_INPUT = [
-    ("unknown_application", {"events": {"security": ["acl_entry_added"]}}, "events: unknown application security"),
-    ("unknown_event", {"events": {"security_admin": ["acl_added"]}}, "events.security_admin: unknown event acl_added"),
+    ("events_shape", {"events": ["acl_entry_added"]}, "events", "give 'all' or a mapping of application name", "module"),
+    ("unknown_application", {"events": {"security": ["acl_entry_added"]}}, "events", "unknown application security", "module"),
+    ("application_events_shape", {"events": {"security_admin": "acl_entry_added"}}, "events.security_admin",
+     "give a list of event names or 'all'", "module"),
+    ("unknown_event", {"events": {"security_admin": ["acl_added"]}}, "events.security_admin", "unknown event acl_added", "module"),
+    ("unknown_critical_event", {"critical_events": {"kvm": ["kvm_opened"]}}, "critical_events.kvm", "unknown event kvm_opened", "module"),
     ("critical_not_audited", {"events": {"kvm": "all"}, "critical_events": {"security_admin": ["unprovisioning_started"]}},
-     "critical_events: every critical event must also be audited"),
-    ("days_without_restricted", {"storage_policy": "rollover", "min_days_to_keep": 5}, "min_days_to_keep: applies only"),
-    ("restricted_without_days", {"storage_policy": "restricted_rollover"}, "min_days_to_keep: storage_policy restricted_rollover needs"),
-    ("days_range", {"storage_policy": "restricted_rollover", "min_days_to_keep": 400}, "min_days_to_keep: must be between 0 and 255"),
+     "critical_events", "every critical event must also be audited (listed in events): security_admin.unprovisioning_started", "module"),
+    ("days_without_restricted", {"storage_policy": "rollover", "min_days_to_keep": 5}, "min_days_to_keep",
+     "applies only to storage_policy restricted_rollover", "module"),
+    ("restricted_without_days", {"storage_policy": "restricted_rollover"}, "min_days_to_keep",
+     "storage_policy restricted_rollover needs the number of days", "module"),
+    ("days_range", {"storage_policy": "restricted_rollover", "min_days_to_keep": 400}, "min_days_to_keep",
+     "must be between 0 and 255 days (got 400)", "module"),
+    ("storage_policy_choice", {"storage_policy": "wrap"}, "storage_policy", "must be one of", "ansible"),
+    ("state_choice", {"state": "on"}, "state", "must be one of", "ansible"),
 ]
 
 
+def case_inventory(directory, cases):
+    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
+    path = directory / "cases.json"
+    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
+    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
-def bad_input_results(device, tmp_path_factory):
-    fleet, host = device
-    tasks = [(rule, "amt_audit_policy", dict(connection(), **args)) for rule, args, _message in BAD_INPUT]
-    return run_play(tmp_path_factory.mktemp("audit-bad-input"), fleet.inventory_path, tasks, hosts=host)
+def bad_input_results(tmp_path_factory):
+    """Every case as one host of one task, so that the cases run side by side; host -> result."""
+    work_dir = tmp_path_factory.mktemp("audit-bad-input")
+    cases = dict((case, dict(UNREACHABLE, **args)) for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    options = sorted(set(option for args in cases.values() for option in args))
+    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
+    return run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_audit_policy", args)], cases=cases).by_host("bad input")
 
 
-@pytest.mark.parametrize("rule, message", [(rule, message) for rule, _args, message in BAD_INPUT],
-                         ids=[rule for rule, _args, _message in BAD_INPUT])
-def test_bad_input_is_refused_naming_the_option_and_rule(bad_input_results, rule, message):
-    result = bad_input_results[rule]
-    assert result["failed"] is True and result["changed"] is False and result["error"] == "invalid_input"
-    assert result["msg"].startswith(message), result["msg"]
+@pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],
+                         ids=[case for case, _args, _option, _rule, _checked_by in BAD_INPUT])
+def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_input_results, case, option, rule, checked_by):
+    result = bad_input_results[case]
+    assert result["failed"] is True and result.get("changed", False) is False, result
+    if checked_by == "module":
+        # invalid_input, not unreachable: the module refused before it opened a connection.
+        assert result["error"] == "invalid_input", result
+        assert result["msg"].startswith("%s: %s" % (option, rule)), result["msg"]
+    else:
+        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
+
+
+def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(run):
+    disabled = dict(POLICY, state="disabled")
+    other_ca = {"login": dict(connection(), ca_path=certifi.where())}
+    pinned_wrong = {"login": dict(connection(), ca_path=None, cert_fingerprint="00" * 32)}
+    verified, refused_ca, refused_pin, still_enabled = run(POLICY, (disabled, other_ca), (disabled, pinned_wrong), (disabled, CHECK))
+    assert not verified.get("failed") and verified["audit"]["state"] == "enabled", verified
+    for refused in (refused_ca, refused_pin):
+        assert refused["failed"] is True and refused["error"] == "tls" and refused["changed"] is False, refused
+    assert still_enabled["actions"] == ["disable auditing"], still_enabled
 
 
 def add_auditor(fleet, host):

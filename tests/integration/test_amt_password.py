@@ -8,13 +8,16 @@ Loopback range: 127.77.143.x and 127.78.143.x (ACM), 127.77.144.x and 127.78.144
 from __future__ import annotations
 
 import hashlib
+import json
 import ssl
+import sys
 
+import certifi
 import pytest
 
 from conftest import device, run_play, start_fleet
 
-from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
+from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password, password_problems
 
 ACM_FLEET = {"first_address": "127.77.143.1", "local_first_address": "127.78.143.1"}
 CCM_FLEET = {"first_address": "127.77.144.1", "local_first_address": "127.78.144.1"}
@@ -28,7 +31,7 @@ CHECK_AND_DIFF = {"check_mode": True, "diff": True}
 
 @pytest.fixture(scope="module")
 def acm_fleet(tmp_path_factory):
-    fleet = start_fleet(tmp_path_factory.mktemp("password-acm"), 3, "acm", ACM_FLEET)
+    fleet = start_fleet(tmp_path_factory.mktemp("password-acm"), 4, "acm", ACM_FLEET)
     yield fleet
     fleet.stop()
 
@@ -88,45 +91,87 @@ def test_rename_admin_and_keep_mebx_policy(acm_fleet, tmp_path):
     assert MEBX_PASSWORD not in runs.output
 
 
-# One case per rule of REFERENCE.md 4.1 (the complexity rules share one case: the message lists every missing class);
-# tests/unit/plugins/module_utils/units/test_password_policy.py covers each character class on its own.
-BAD_INPUTS = {
-    "length": ({"new_password": "Sh0rt!"}, "new_password does not meet AMT's password rule", "8 to 32 characters long (got 6)"),
-    "ascii": ({"new_password": "Passw\u00f6rd-1"}, "new_password does not meet", "printable 7-bit ASCII"),
-    "forbidden character": ({"new_password": "Pass:w0rd!"}, "new_password does not meet", "colon, comma or double quote"),
-    "complexity": ({"new_password": "lowercaseonly"}, "new_password does not meet",
-                   "contain a digit; contain an upper-case letter; contain a special character other than '_' and space"),
-    "mebx rule": ({"mebx_password": "admin"}, "mebx_password does not meet", "8 to 32 characters long (got 5)"),
-    "username length": ({"new_password": NEW_PASSWORD, "new_username": "a" * 17}, "new_username must be 1 to 16 characters", "got 17"),
-    "username character": ({"new_password": NEW_PASSWORD, "new_username": "ops<1>"}, "new_username must not contain", ":"),
-    "system username": ({"new_password": NEW_PASSWORD, "new_username": "$$ops"}, "new_username must not begin with $$", "system accounts"),
-}
+# (case, module args, option named, rule, checked by): one case per rule of password.validate and password_policy (REFERENCE.md 4.1),
+# each breaking that rule alone, and the module's argument spec ("ansible": checked before the module's own code runs).
+MUST = "does not meet AMT's password rule: it must "
+SPECIAL = "contain a special character other than '_' and space (for example ! $ ; ~)"
+BAD_INPUT = [
+    ("password_length", {"new_password": "Sh0rt!"}, "new_password", MUST + "be 8 to 32 characters long (got 6)", "module"),
+    ("password_ascii", {"new_password": "Passw\u00f6rd-1"}, "new_password", MUST + "use only printable 7-bit ASCII characters", "module"),
+    ("password_forbidden_character", {"new_password": "Pass:w0rd!"}, "new_password", MUST + "not contain a colon, comma or double quote", "module"),
+    ("password_digit", {"new_password": "Password!"}, "new_password", MUST + "contain a digit", "module"),
+    ("password_lower_case", {"new_password": "PASSW0RD!"}, "new_password", MUST + "contain a lower-case letter", "module"),
+    ("password_upper_case", {"new_password": "passw0rd!"}, "new_password", MUST + "contain an upper-case letter", "module"),
+    ("password_special", {"new_password": "Pass w0rd_1"}, "new_password", MUST + SPECIAL, "module"),
+    ("mebx_password_rule", {"mebx_password": "Mebxpassw0rd"}, "mebx_password", MUST + SPECIAL, "module"),
+    ("username_length", {"new_password": NEW_PASSWORD, "new_username": "a" * 17}, "new_username", "must be 1 to 16 characters long (got 17)",
+     "module"),
+    ("username_printable", {"new_password": NEW_PASSWORD, "new_username": "ops admin"}, "new_username",
+     "must use only printable 7-bit ASCII characters without spaces", "module"),
+    ("username_characters", {"new_password": NEW_PASSWORD, "new_username": "ops<1>"}, "new_username", "must not contain any of : , < > & \"",
+     "module"),
+    ("username_system_prefix", {"new_password": NEW_PASSWORD, "new_username": "$$ops"}, "new_username",
+     "must not begin with $$, which AMT keeps for its system accounts", "module"),
+    ("username_needs_password", {"new_username": "ops", "mebx_password": MEBX_PASSWORD}, "new_username",
+     "missing parameter(s) required by 'new_username': new_password", "ansible"),
+    ("something_to_do", {}, "new_password, mebx_password", "one of the following is required", "ansible"),
+    ("update_mebx_password_choice", {"mebx_password": MEBX_PASSWORD, "update_mebx_password": "once"}, "update_mebx_password",
+     "must be one of", "ansible"),
+]
+
+
+def case_inventory(directory, cases):
+    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
+    path = directory / "cases.json"
+    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
+    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
-def bad_input_runs(acm_fleet, tmp_path_factory):
-    # The hostname has no listener: a module that sent anything would fail as unreachable instead of invalid_input.
+def bad_input_results(acm_fleet, tmp_path_factory):
+    """Every case as one host of one task, so that the cases run side by side; host -> result.
+
+    The hostname has no listener: a module that sent anything would fail as unreachable instead of invalid_input.
+    """
+    work_dir = tmp_path_factory.mktemp("password-bad-input")
     amt = device(acm_fleet, 2)
-    tasks = [(name, "amt_password", amt.connection(hostname=UNREACHABLE_ADDRESS, **args)) for name, (args, _start, _rule) in BAD_INPUTS.items()]
-    tasks.append(("username without password", "amt_password", amt.connection(hostname=UNREACHABLE_ADDRESS, new_username="ops",
-                                                                              mebx_password=MEBX_PASSWORD)))
-    tasks.append(("nothing to do", "amt_password", amt.connection(hostname=UNREACHABLE_ADDRESS)))
-    return run_play(tmp_path_factory.mktemp("password-bad-input"), acm_fleet.inventory_path, tasks, hosts=amt.name)
+    cases = dict((case, amt.connection(hostname=UNREACHABLE_ADDRESS, **args)) for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    options = sorted(set(option for args in cases.values() for option in args))
+    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
+    return run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_password", args)], cases=cases).by_host("bad input")
 
 
-@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_is_refused_before_sending(bad_input_runs, case):
-    _args, start, rule = BAD_INPUTS[case]
-    result = bad_input_runs[case]
-    assert result["failed"] is True and result["changed"] is False
-    assert result["error"] == "invalid_input", result
-    assert result["msg"].startswith(start) and rule in result["msg"], result["msg"]
+@pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],
+                         ids=[case for case, _args, _option, _rule, _checked_by in BAD_INPUT])
+def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_input_results, case, option, rule, checked_by):
+    result = bad_input_results[case]
+    assert result["failed"] is True and result.get("changed", False) is False, result
+    if checked_by == "module":
+        assert result["error"] == "invalid_input", result
+        # The whole message: one rule broken, that one named (a password breaking several gets them all).
+        assert result["msg"] == "%s %s" % (option, rule), result["msg"]
+    else:
+        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
 
 
-def test_option_dependencies_are_checked_by_ansible(bad_input_runs):
-    assert "new_username" in bad_input_runs["username without password"]["msg"]
-    assert "new_password" in bad_input_runs["username without password"]["msg"]
-    assert "one of the following is required: new_password, mebx_password" in bad_input_runs["nothing to do"]["msg"]
+# Passwords at the edges of REFERENCE.md 4.1: 8 and 32 characters, '~' as the only special character, '_' and space as the only others.
+EDGE_PASSWORDS = ["Aa1!aaaa", "Aa1!" + "a" * 28, "Aa1!" + "a" * 29, "Aa1~aaaa", "Aa1_aaaa", "Aa1 aaaa", "Aa1!aaa"]
+
+
+def test_the_firmware_refuses_with_2054_exactly_the_passwords_the_module_refuses(acm_fleet):
+    """SetMEBxPassword answers INVALID_PASSWORD (2054) to a weak password: the module's rule must refuse each of those first."""
+    amt = device(acm_fleet, 3)
+    samples = [args[option] for _case, args, option, _rule, checked_by in BAD_INPUT if checked_by == "module" and option.endswith("password")]
+    samples += EDGE_PASSWORDS
+    client = amt.client()
+    try:
+        answers = dict((password, client.invoke("AMT_SetupAndConfigurationService", "SetMEBxPassword", [("Password", password)],
+                                                check=False)["ReturnValue"]) for password in samples)
+    finally:
+        client.close()
+    assert answers == dict((password, 2054 if password_problems(password) else 0) for password in samples)
+    assert sorted(set(answers.values())) == [0, 2054]
 
 
 def test_ccm_refuses_mebx_before_any_write(ccm_fleet, tmp_path):
@@ -170,12 +215,14 @@ def test_identity_credentials_and_tls_failures(acm_fleet, tmp_path):
         ("wrong uuid", "amt_password", amt.connection(new_password=NEW_PASSWORD, expected_uuid="11111111-2222-3333-4444-555555555555")),
         ("wrong password", "amt_password", amt.connection(password="Wr0ng-Passw0rd!", new_password=NEW_PASSWORD)),
         ("wrong fingerprint", "amt_password", amt.connection(new_password=NEW_PASSWORD, ca_path=None, cert_fingerprint="ab" * 32)),
+        ("other CA", "amt_password", amt.connection(new_password=NEW_PASSWORD, ca_path=certifi.where())),
         ("pinned", "amt_password", amt.connection(new_password=NEW_PASSWORD, ca_path=None, cert_fingerprint=fingerprint,
                                                   expected_uuid=amt.vars["amt_uuid"])),
     ], hosts=amt.name)
     assert runs["wrong uuid"]["error"] == "identity_mismatch" and runs["wrong uuid"]["changed"] is False
     assert runs["wrong password"]["error"] == "authentication"
     assert "neither the desired credentials" in runs["wrong password"]["msg"]
-    assert runs["wrong fingerprint"]["error"] == "tls"
+    for refused in ("wrong fingerprint", "other CA"):
+        assert runs[refused]["error"] == "tls" and runs[refused]["changed"] is False, runs[refused]
     assert runs["pinned"]["changed"] is True, runs["pinned"]
     assert amt.authenticates("admin", NEW_PASSWORD)

@@ -2,16 +2,30 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """amt_wifi_profile end to end against a simulated ACM device over TLS on loopback.
 
-Loopback range: 127.77.231.x (remote) and 127.78.231.x (local).
+Loopback range: 127.77.231.x (remote) and 127.78.231.x (local); 127.77.231.250 has no listener.
 """
 
 from __future__ import annotations
 
-import pytest
+import base64
+import datetime
+import json
+import pathlib
+import re
+import sys
 
-from conftest import run_play, start_fleet
+import certifi
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from conftest import SimulatedDevice, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.231.1", "local_first_address": "127.78.231.1"}
+# In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
+UNREACHABLE = {"hostname": "127.77.231.250", "password": "Unused-Passw0rd!"}
 PASSPHRASE = "Corp-wifi-passphrase-1"
 CHECK = {"check_mode": True}
 OFFICE = {"name": "office", "ssid": "OFFICE", "priority": 1, "security": "wpa2_psk", "passphrase": PASSPHRASE}
@@ -99,13 +113,17 @@ def test_purge_keeps_only_the_listed_profiles_and_sets_the_port(run):
     assert emptied["wifi"]["profiles"] == [] and emptied["wifi"]["wifi_port"] == "disabled"
 
 
-def test_a_full_profile_table_is_refused_before_anything_is_written(run):
+def test_refusals_before_any_write_full_table_and_unsupported_security(run):
     full = [{"name": "p%d" % index, "ssid": "NET%d" % index, "priority": index, "security": "wpa2_psk", "passphrase": PASSPHRASE}
             for index in range(16)]
-    (filled, refused, cleared), _output = run({"profiles": full, "purge": True}, OFFICE, {"purge": True})
+    legacy = dict(OFFICE, name="legacy", security="wpa_psk")
+    (filled, refused, unsupported, cleared), _output = run({"profiles": full, "purge": True}, OFFICE, dict(legacy, purge=True), {"purge": True})
     assert filled["changed"] is True and len(filled["wifi"]["profiles"]) == 16
     assert refused["failed"] is True and refused["error"] == "invalid_input" and refused["changed"] is False
     assert "at most 16 wireless profiles" in refused["msg"]
+    # purge would have deleted the 16 profiles first: the capability check refuses before that first write.
+    assert unsupported["failed"] is True and unsupported["error"] == "invalid_input" and unsupported["changed"] is False
+    assert unsupported["msg"].startswith("profile legacy: this firmware does not support security wpa_psk"), unsupported["msg"]
     assert sorted(cleared["actions"]) == sorted("delete profile p%d" % index for index in range(16))
 
 
@@ -119,38 +137,193 @@ def test_the_device_refusing_a_certificate_reference_is_reported_with_its_return
     assert left["changed"] is False
 
 
+def _name(common_name):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject, public_key, issuer, signing_key, is_ca):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer)).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True))
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+@pytest.fixture
+def eap_tls_material(device):
+    """(client certificate PEM, CA PEM): the client key is generated on the device, as AMT keeps private keys to itself."""
+    fleet, host = device
+    client = SimulatedDevice(fleet, host).client()
+    try:
+        outputs = client.invoke("AMT_PublicKeyManagementService", "GenerateKeyPair", [("KeyAlgorithm", 0), ("KeyLength", 2048)])
+        key_id = outputs["KeyPair"]["selectors"]["InstanceID"]
+        key_pair = next(item for item in client.enumerate("AMT_PublicPrivateKeyPair") if item["InstanceID"] == key_id)
+    finally:
+        client.close()
+    device_key = serialization.load_der_public_key(base64.b64decode(key_pair["DERKey"]))
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = _certificate("RADIUS test CA", ca_key.public_key(), "RADIUS test CA", ca_key, True)
+    leaf = _certificate("amt-wifi-client", device_key, "RADIUS test CA", ca_key, False)
+    return leaf.public_bytes(serialization.Encoding.PEM).decode(), ca.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def device_certificates(fleet, host):
+    """DER bytes -> whether the device holds it as a trusted root."""
+    client = SimulatedDevice(fleet, host).client()
+    try:
+        return dict((base64.b64decode(item["X509Certificate"]), item["TrustedRootCertficate"] in (True, "true"))
+                    for item in client.enumerate("AMT_PublicKeyCertificate"))
+    finally:
+        client.close()
+
+
+def test_ieee8021x_profiles_with_pem_certificates_are_added_once_and_keep_secrets(run, device, eap_tls_material):
+    fleet, host = device
+    client_pem, ca_pem = eap_tls_material
+    eap_password = "Radius-user-secret-9"
+    corp = {"name": "corp", "ssid": "CORP", "priority": 1, "security": "wpa2_8021x",
+            "ieee8021x": {"eap_method": "eap_tls", "identity": "host1", "client_certificate": client_pem, "ca_certificate": ca_pem,
+                          "server_certificate_name": "radius.example.com", "server_certificate_name_comparison": "full_name"}}
+    guest = {"name": "peap", "ssid": "PEAP", "priority": 2, "security": "wpa2_8021x",
+             "ieee8021x": {"eap_method": "peapv0_eap_mschapv2", "identity": "host1", "password": eap_password, "ca_certificate": ca_pem}}
+    both = {"profiles": [corp, guest]}
+    before = device_certificates(fleet, host)
+    (checked, added, again), output = run((both, CHECK), both, both)
+    after = device_certificates(fleet, host)
+
+    assert checked["changed"] is True and checked["actions"] == ["add profile corp", "add profile peap"], checked
+    assert added["changed"] is True and added["actions"] == checked["actions"], added
+    assert again["changed"] is False and again["actions"] == [], again
+    corp_result, peap_result = added["wifi"]["profiles"]
+    assert corp_result["ieee8021x"] == {"eap_method": "eap_tls", "identity": "host1", "roaming_identity": None, "domain": None,
+                                        "server_certificate_name": "radius.example.com", "server_certificate_name_comparison": "full_name"}
+    assert peap_result["ieee8021x"]["password"] == "******** (written)" and "password" not in corp_result["ieee8021x"]
+    assert again["wifi"]["profiles"][1]["ieee8021x"]["password"] == "********" and again["diff"]["after"] == again["diff"]["before"]
+    # The client certificate is stored (AddCertificate takes it only because its key is on the device), the CA once as a
+    # trusted root (the second profile reuses it), and check mode stored neither.
+    new = dict((der, root) for der, root in after.items() if der not in before)
+    assert new == {x509.load_pem_x509_certificate(client_pem.encode()).public_bytes(serialization.Encoding.DER): False,
+                   x509.load_pem_x509_certificate(ca_pem.encode()).public_bytes(serialization.Encoding.DER): True}
+    assert eap_password not in output and "PRIVATE KEY" not in output
+    (removed,), _output = run({"purge": True})
+    assert removed["wifi"]["profiles"] == []
+
+
+def case_inventory(directory, cases):
+    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
+    path = directory / "cases.json"
+    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
+    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
+    return path
+
+
+# (case, module args without the connection, option named, rule, checked by) for every rule of wifi.validate and the module's
+# argument spec; "ansible" marks the rules AnsibleModule checks before the module's own code runs.
+WPA2_8021X = {"security": "wpa2_8021x", "passphrase": None}
+NOT_A_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----"
+BASE64_NOT_A_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nQU1UIHNpbXVsYXRvcg==\n-----END CERTIFICATE-----"
+# The first two certificates of a public CA bundle.
+CA_BUNDLE = "".join(re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n", pathlib.Path(certifi.where()).read_text(encoding="ascii"),
+                               re.DOTALL)[:2])
 BAD_INPUT = [
-    ("open_network", {"security": "open"}, "security: open and shared-key"),
-    ("short_passphrase", {"passphrase": "short"}, "passphrase: a WPA passphrase must be 8 to 63"),
-    ("profile_name", {"name": "my office"}, "name: a profile name must be 1 to 32 letters or digits"),
-    ("priority_range", {"priority": 300}, "priority: must be between 0 and 255"),
-    ("wpa3_cipher", {"security": "wpa3_sae", "encryption": "tkip"}, "encryption: WPA3-SAE requires ccmp"),
-    ("eap_tls_certificate", {"security": "wpa2_8021x", "passphrase": None, "ieee8021x": {"eap_method": "eap_tls"}},
-     "ieee8021x.client_certificate: eap_tls authenticates with a client certificate"),
+    ("name_characters", dict(OFFICE, name="my office"), "name", "a profile name must be 1 to 32 letters or digits", "module"),
+    ("name_listed_twice", {"profiles": [OFFICE, dict(OFFICE, priority=2)]}, "profiles[1].name", "profile office is listed twice", "module"),
+    ("ssid_required", dict(OFFICE, ssid=None), "ssid", "is required when state is present", "module"),
+    ("ssid_length", dict(OFFICE, ssid="S" * 33), "ssid", "an SSID is at most 32 bytes (UTF-8) without control characters", "module"),
+    ("ssid_control_character", dict(OFFICE, ssid="OFF\tICE"), "ssid", "an SSID is at most 32 bytes (UTF-8) without control characters",
+     "module"),
+    ("priority_required", dict(OFFICE, priority=None), "priority", "is required when state is present", "module"),
+    ("priority_range", dict(OFFICE, priority=300), "priority", "must be between 0 and 255", "module"),
+    ("open_network", dict(OFFICE, security="open"), "security", "open and shared-key (WEP) networks are refused", "module"),
+    ("unknown_security", dict(OFFICE, security="wpa4"), "security", "must be one of wpa2_8021x, wpa2_psk, wpa3_sae", "module"),
+    ("unknown_encryption", dict(OFFICE, encryption="wep"), "encryption", "must be ccmp or tkip", "module"),
+    ("wpa3_cipher", dict(OFFICE, security="wpa3_sae", encryption="tkip"), "encryption", "WPA3-SAE requires ccmp", "module"),
+    ("passphrase_required", dict(OFFICE, passphrase=None), "passphrase", "security wpa2_psk needs a passphrase", "module"),
+    ("passphrase_length", dict(OFFICE, passphrase="short"), "passphrase", "a WPA passphrase must be 8 to 63", "module"),
+    ("passphrase_ascii", dict(OFFICE, passphrase="Pass\u00e9phrase-1"), "passphrase", "a WPA passphrase may contain only printable ASCII",
+     "module"),
+    ("passphrase_without_psk", dict(OFFICE, security="wpa2_8021x", ieee8021x={"eap_method": "eap_tls", "client_certificate": "1"}),
+     "passphrase", "applies only to PSK security", "module"),
+    ("ieee8021x_without_8021x_security", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "1"}),
+     "ieee8021x", "802.1X settings apply only to security wpa2_8021x or wpa_8021x", "module"),
+    ("ieee8021x_required", dict(OFFICE, **WPA2_8021X), "ieee8021x", "security wpa2_8021x needs 802.1X settings", "module"),
+    ("eap_method_choice", dict(OFFICE, ieee8021x={"eap_method": "leap"}, **WPA2_8021X), "eap_method", "must be one of", "ansible"),
+    ("eap_tls_certificate", dict(OFFICE, ieee8021x={"eap_method": "eap_tls"}, **WPA2_8021X),
+     "ieee8021x.client_certificate", "eap_tls authenticates with a client certificate", "module"),
+    ("eap_password", dict(OFFICE, ieee8021x={"eap_method": "peapv0_eap_mschapv2"}, **WPA2_8021X),
+     "ieee8021x.password", "peapv0_eap_mschapv2 authenticates with a password", "module"),
+    ("name_comparison_choice", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "1",
+                                                       "server_certificate_name_comparison": "exact"}, **WPA2_8021X),
+     "server_certificate_name_comparison", "must be one of", "ansible"),
+    ("name_comparison_needs_name", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "1",
+                                                           "server_certificate_name_comparison": "full_name"}, **WPA2_8021X),
+     "ieee8021x.server_certificate_name_comparison", "needs server_certificate_name", "module"),
+    ("certificate_handle_or_pem", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "client.pem"}, **WPA2_8021X),
+     "ieee8021x.client_certificate", "give a certificate handle on the device (a number) or one PEM certificate", "module"),
+    ("certificate_pem_decodes", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": NOT_A_CERTIFICATE}, **WPA2_8021X),
+     "ieee8021x.client_certificate", "the PEM certificate could not be decoded", "module"),
+    ("certificate_is_der", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": BASE64_NOT_A_CERTIFICATE}, **WPA2_8021X),
+     "ieee8021x.client_certificate", "the PEM certificate could not be decoded", "module"),
+    ("certificate_not_a_bundle", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "1",
+                                                         "ca_certificate": CA_BUNDLE}, **WPA2_8021X),
+     "ieee8021x.ca_certificate", "give one PEM certificate, not a bundle", "module"),
+    ("ca_certificate_handle_or_pem", dict(OFFICE, ieee8021x={"eap_method": "eap_tls", "client_certificate": "1", "ca_certificate": "ca.pem"},
+                                          **WPA2_8021X),
+     "ieee8021x.ca_certificate", "give a certificate handle on the device (a number) or one PEM certificate", "module"),
+    ("state_choice", dict(OFFICE, state="gone"), "state", "must be one of", "ansible"),
+    ("update_password_choice", dict(OFFICE, update_password="sometimes"), "update_password", "must be one of", "ansible"),
+    ("local_profile_sync_choice", {"local_profile_sync": "sometimes"}, "local_profile_sync", "must be one of", "ansible"),
+    ("wifi_port_choice", {"wifi_port": "on"}, "wifi_port", "must be one of", "ansible"),
+    ("profiles_need_names", {"profiles": [{"ssid": "OFFICE"}]}, "profiles", "missing required arguments: name", "ansible"),
+    ("name_or_profiles", {"name": "office", "profiles": [OFFICE]}, "name|profiles", "mutually exclusive", "ansible"),
+    ("profile_options_need_name", {"ssid": "OFFICE"}, "ssid", "missing parameter(s) required by 'ssid': name", "ansible"),
+    ("something_to_manage", {}, "nothing to manage", "give name, profiles, purge, local_profile_sync, uefi_profile_share or wifi_port",
+     "module"),
 ]
 
 
 @pytest.fixture(scope="module")
-def bad_input_results(device, tmp_path_factory):
+def bad_input_results(tmp_path_factory):
+    """Every case as one host of one task, so that the cases run side by side; host -> result."""
+    work_dir = tmp_path_factory.mktemp("wifi-bad-input")
+    cases = dict((case, dict((key, value) for key, value in dict(UNREACHABLE, **args).items() if value is not None))
+                 for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    options = sorted(set(option for args in cases.values() for option in args))
+    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
+    runs = run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_wifi_profile", args)], cases=cases, diff=True)
+    return runs.by_host("bad input"), runs.output
+
+
+@pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],
+                         ids=[case for case, _args, _option, _rule, _checked_by in BAD_INPUT])
+def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_input_results, case, option, rule, checked_by):
+    results, output = bad_input_results
+    result = results[case]
+    assert result["failed"] is True and result.get("changed", False) is False, result
+    if checked_by == "module":
+        # invalid_input, not unreachable: the module refused before it opened a connection.
+        assert result["error"] == "invalid_input", result
+        assert result["msg"].startswith("%s: %s" % (option, rule)), result["msg"]
+    else:
+        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
+    assert PASSPHRASE not in output
+
+
+def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(device, tmp_path):
     fleet, host = device
-    tasks = [(rule, "amt_wifi_profile", task(dict(OFFICE, **overrides))) for rule, overrides, _message in BAD_INPUT]
-    return run_play(tmp_path_factory.mktemp("wifi-bad-input"), fleet.inventory_path, tasks, hosts=host, diff=True)
-
-
-@pytest.mark.parametrize("rule, message", [(rule, message) for rule, _overrides, message in BAD_INPUT],
-                         ids=[rule for rule, _overrides, _message in BAD_INPUT])
-def test_bad_input_is_refused_naming_the_option_and_rule(bad_input_results, rule, message):
-    result = bad_input_results[rule]
-    assert result["failed"] is True and result["changed"] is False
-    assert result["error"] == "invalid_input"
-    assert result["msg"].startswith(message), result["msg"]
-    assert PASSPHRASE not in bad_input_results.output
-
-
-def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(run, device):
-    fleet, host = device
-    pinned_wrong = {"hostname": "{{ amt_hostname }}", "username": "{{ amt_username }}", "password": "{{ amt_password }}",
-                    "cert_fingerprint": "00" * 32}
-    (refused,), _output = run(OFFICE, connection=pinned_wrong)
+    verified = task({"purge": True})
+    other_ca = task(OFFICE, dict(CONNECTION, ca_path=certifi.where()))
+    pinned_wrong = task(OFFICE, {"hostname": "{{ amt_hostname }}", "username": "{{ amt_username }}", "password": "{{ amt_password }}",
+                                 "cert_fingerprint": "00" * 32})
+    runs = run_play(tmp_path, fleet.inventory_path, [
+        ("verified", "amt_wifi_profile", verified),
+        ("other CA", "amt_wifi_profile", other_ca),
+        ("pinned wrong", "amt_wifi_profile", pinned_wrong),
+        ("verified again", "amt_wifi_profile", verified),
+    ], hosts=host)
     assert fleet.hosts[host]["amt_use_tls"] is True
-    assert refused["failed"] is True and refused["error"] == "tls" and refused["changed"] is False
+    assert not runs["verified"].get("failed") and runs["verified"]["wifi"]["profiles"] == [], runs["verified"]
+    for refused in (runs["other CA"], runs["pinned wrong"]):
+        assert refused["failed"] is True and refused["error"] == "tls" and refused["changed"] is False, refused
+    assert runs["verified again"]["wifi"]["profiles"] == [], runs["verified again"]

@@ -46,6 +46,7 @@ WIFI_PORT = {"disabled": 3, "enabled_in_s0": 32768, "enabled_in_s0_sx": 32769}
 WIFI_PORT_NAMES = dict((value, name) for name, value in WIFI_PORT.items())
 
 MAX_PROFILES = 16
+PEM_CERTIFICATE_BEGIN = "-----BEGIN CERTIFICATE-----"
 SETTINGS_ID_PREFIX = "Intel(r) AMT:WiFi Endpoint Settings "
 IEEE8021X_ID_PREFIX = "Intel(r) AMT:IEEE 802.1x Settings "
 CERTIFICATE_ID_PREFIX = "Intel(r) AMT Certificate: Handle: "
@@ -87,8 +88,10 @@ def _validate_certificate(option, value):
     text = value.strip()
     if text.isdigit():
         return
-    if not text.startswith("-----BEGIN CERTIFICATE-----"):
+    if not text.startswith(PEM_CERTIFICATE_BEGIN):
         _fail(option, "give a certificate handle on the device (a number) or one PEM certificate")
+    if text.count(PEM_CERTIFICATE_BEGIN) > 1:
+        _fail(option, "give one PEM certificate, not a bundle: each certificate is its own handle on the device")
     try:
         certificate_der(text)
     except ValueError:
@@ -176,9 +179,26 @@ def validate(want):
 def certificate_der(pem):
     """DER bytes of one PEM certificate; ValueError when it is not one."""
     try:
-        return ssl.PEM_cert_to_DER_cert(pem.strip())
+        der = ssl.PEM_cert_to_DER_cert(pem.strip())
     except (ValueError, TypeError) as error:
         raise ValueError("not a PEM certificate") from error
+    if not _is_one_der_sequence(der):
+        raise ValueError("not a DER certificate")
+    return der
+
+
+def _is_one_der_sequence(der):
+    """Whether der is exactly one ASN.1 SEQUENCE, as a certificate is: PEM_cert_to_DER_cert decodes base64 noise and whole
+    bundles into bytes the device would refuse only when the profile is written, after earlier changes were made."""
+    if len(der) < 2 or der[0] != 0x30:
+        return False
+    length, offset = der[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 1 <= count <= 4 or len(der) < offset + count:
+            return False
+        length, offset = int.from_bytes(der[offset:offset + count], "big"), offset + count
+    return offset + length == len(der)
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
