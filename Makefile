@@ -26,10 +26,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements-dev.txt requirements.txt simulator/pyproject.toml
+$(VENV_STAMP): requirements-dev.txt requirements-lock.txt requirements.txt simulator/pyproject.toml
 	@if [[ ! -x "$(PYTHON)" ]]; then python3.11 -m venv "$(VENV)"; fi
-	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -e simulator/
+	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements-lock.txt
+	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e simulator/
 	touch "$@"
 
 test: venv
