@@ -4,19 +4,22 @@
 
 start_fleet() starts amtsim and keeps its output drained. run_play() runs oob.amt tasks, with per-host arguments,
 and run_playbook() runs any playbook file; both return a PlaybookRun with every host's and task's result, as
-`register` would hold it (callback_plugins/record_results.py writes them), and the whole output.
+`register` would hold it (callback_plugins/record_results.py writes them), and the whole output. run_cases() runs
+modules over many argument sets at once, each set a controller-local host, for tables of refused inputs.
 
 The tests run from a staged copy at <dir>/ansible_collections/oob/amt, so <dir> (parents[4] of this file) is the
 ANSIBLE_COLLECTIONS_PATH that makes the collection under test importable by ansible-playbook.
 
-Loopback ranges, one per test file so that fleets never collide (each 127.77.N.x remote, 127.78.N.x local):
-  test_amt_password.py     143, 144; 127.77.149.250 unreachable
-  test_amt_unprovision.py  145, 146, 147
-  test_amt_info.py         200, 201; 127.77.202.250 unreachable
-  test_amt_provision.py    210, 211, 213; 127.78.212.250 unreachable
-  test_amt_wifi_profile.py 231
-  test_amt_audit_policy.py 232
-  test_lifecycle.py        233
+Loopback ranges, one per test file so that fleets never collide (each 127.77.N.x remote, 127.78.N.x local);
+an "unreachable" address has no listener, so a module that sent anything there fails as unreachable:
+  test_amt_password.py          143, 144; 127.77.149.250 unreachable
+  test_amt_unprovision.py       145, 146, 147
+  test_amt_info.py              200, 201; 127.77.202.250 unreachable
+  test_amt_provision.py         210, 211, 213; 127.78.212.250 unreachable
+  test_amt_wifi_profile.py      231; 127.77.231.250 unreachable
+  test_amt_audit_policy.py      232; 127.77.232.250 unreachable
+  test_lifecycle.py             233
+  test_connection_options.py    234; 127.77.234.250 unreachable
 """
 
 from __future__ import annotations
@@ -152,7 +155,8 @@ def run_playbook(work_dir, inventories, playbook, check=False, diff=False, extra
     """Run ansible-playbook with the collection under test; return a PlaybookRun. Never a secret on its command line."""
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=str(work_dir)))
     results_path = run_dir / "results.jsonl"
-    environment = dict(os.environ)
+    # The modules' environment fallbacks must not pick up a developer's own AMT_* settings.
+    environment = dict((name, value) for name, value in os.environ.items() if not name.startswith("AMT_"))
     environment.update({
         "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
         "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
@@ -207,6 +211,32 @@ def run_play(work_dir, inventory_path, tasks, hosts=None, cases=None, check=Fals
     play["vars_files"] = [str(play_dir / "vars.json")]
     (play_dir / "playbook.yml").write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
     return run_playbook(work_dir, [inventory_path], play_dir / "playbook.yml", check=check, diff=diff)
+
+
+def run_cases(work_dir, modules, cases, common_args=None, diff=False):
+    """Run every module once per case in one play, each case a controller-local host, so that the cases run side by side.
+
+    modules: module short name -> args that module adds to every case ({} for none). cases: case name -> module args.
+    A case's args win over its module's, which win over common_args; an arg whose value is None is left out, so the
+    module's default applies. Returns (module -> case -> result, the run's whole output).
+    """
+    inventory_path = work_dir / "cases.json"
+    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
+    inventory_path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
+    args_by_case = {}
+    for case, case_args in cases.items():
+        args_by_case[case] = {}
+        for module, module_args in modules.items():
+            merged = dict(common_args or {}, **module_args)
+            merged.update(case_args)
+            args_by_case[case][module] = dict((option, value) for option, value in merged.items() if value is not None)
+    tasks = []
+    for module in modules:
+        options = sorted(set(option for by_module in args_by_case.values() for option in by_module[module]))
+        task_args = dict((option, "{{ case[%s][%s] | default(omit) }}" % (json.dumps(module), json.dumps(option))) for option in options)
+        tasks.append((module, module, task_args))
+    runs = run_play(work_dir, inventory_path, tasks, cases=args_by_case, diff=diff)
+    return dict((module, runs.by_host(module)) for module in modules), runs.output
 
 
 class SimulatedDevice:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import sys
 
 import certifi
 import pytest
 
-from conftest import SimulatedDevice, run_play, start_fleet
+from conftest import SimulatedDevice, run_cases, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.232.1", "local_first_address": "127.78.232.1"}
 # In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
@@ -103,22 +101,12 @@ BAD_INPUT = [
 ]
 
 
-def case_inventory(directory, cases):
-    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
-    path = directory / "cases.json"
-    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
-    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def bad_input_results(tmp_path_factory):
     """Every case as one host of one task, so that the cases run side by side; host -> result."""
-    work_dir = tmp_path_factory.mktemp("audit-bad-input")
-    cases = dict((case, dict(UNREACHABLE, **args)) for case, args, _option, _rule, _checked_by in BAD_INPUT)
-    options = sorted(set(option for args in cases.values() for option in args))
-    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
-    return run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_audit_policy", args)], cases=cases).by_host("bad input")
+    cases = dict((case, args) for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    results, _output = run_cases(tmp_path_factory.mktemp("audit-bad-input"), {"amt_audit_policy": {}}, cases, common_args=UNREACHABLE)
+    return results["amt_audit_policy"]
 
 
 @pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],

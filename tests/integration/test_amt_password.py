@@ -8,14 +8,12 @@ Loopback range: 127.77.143.x and 127.78.143.x (ACM), 127.77.144.x and 127.78.144
 from __future__ import annotations
 
 import hashlib
-import json
 import ssl
-import sys
 
 import certifi
 import pytest
 
-from conftest import device, run_play, start_fleet
+from conftest import device, run_cases, run_play, start_fleet
 
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password, password_problems
 
@@ -120,26 +118,16 @@ BAD_INPUT = [
 ]
 
 
-def case_inventory(directory, cases):
-    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
-    path = directory / "cases.json"
-    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
-    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def bad_input_results(acm_fleet, tmp_path_factory):
     """Every case as one host of one task, so that the cases run side by side; host -> result.
 
     The hostname has no listener: a module that sent anything would fail as unreachable instead of invalid_input.
     """
-    work_dir = tmp_path_factory.mktemp("password-bad-input")
-    amt = device(acm_fleet, 2)
-    cases = dict((case, amt.connection(hostname=UNREACHABLE_ADDRESS, **args)) for case, args, _option, _rule, _checked_by in BAD_INPUT)
-    options = sorted(set(option for args in cases.values() for option in args))
-    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
-    return run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_password", args)], cases=cases).by_host("bad input")
+    cases = dict((case, args) for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    results, _output = run_cases(tmp_path_factory.mktemp("password-bad-input"), {"amt_password": {}}, cases,
+                                 common_args=device(acm_fleet, 2).connection(hostname=UNREACHABLE_ADDRESS))
+    return results["amt_password"]
 
 
 @pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
 import pathlib
 import re
-import sys
 
 import certifi
 import pytest
@@ -21,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import SimulatedDevice, run_play, start_fleet
+from conftest import SimulatedDevice, run_cases, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.231.1", "local_first_address": "127.78.231.1"}
 # In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
@@ -210,14 +208,6 @@ def test_ieee8021x_profiles_with_pem_certificates_are_added_once_and_keep_secret
     assert removed["wifi"]["profiles"] == []
 
 
-def case_inventory(directory, cases):
-    """An inventory with one controller-local host per case: the module runs on the controller, as against a fleet."""
-    path = directory / "cases.json"
-    hosts = dict((case, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}) for case in cases)
-    path.write_text(json.dumps({"all": {"hosts": hosts}}), encoding="utf-8")
-    return path
-
-
 # (case, module args without the connection, option named, rule, checked by) for every rule of wifi.validate and the module's
 # argument spec; "ansible" marks the rules AnsibleModule checks before the module's own code runs.
 WPA2_8021X = {"security": "wpa2_8021x", "passphrase": None}
@@ -286,13 +276,9 @@ BAD_INPUT = [
 @pytest.fixture(scope="module")
 def bad_input_results(tmp_path_factory):
     """Every case as one host of one task, so that the cases run side by side; host -> result."""
-    work_dir = tmp_path_factory.mktemp("wifi-bad-input")
-    cases = dict((case, dict((key, value) for key, value in dict(UNREACHABLE, **args).items() if value is not None))
-                 for case, args, _option, _rule, _checked_by in BAD_INPUT)
-    options = sorted(set(option for args in cases.values() for option in args))
-    args = dict((option, "{{ case[%s] | default(omit) }}" % json.dumps(option)) for option in options)
-    runs = run_play(work_dir, case_inventory(work_dir, cases), [("bad input", "amt_wifi_profile", args)], cases=cases, diff=True)
-    return runs.by_host("bad input"), runs.output
+    cases = dict((case, args) for case, args, _option, _rule, _checked_by in BAD_INPUT)
+    results, output = run_cases(tmp_path_factory.mktemp("wifi-bad-input"), {"amt_wifi_profile": {}}, cases, common_args=UNREACHABLE, diff=True)
+    return results["amt_wifi_profile"], output
 
 
 @pytest.mark.parametrize("case, option, rule, checked_by", [(case, option, rule, checked_by) for case, _args, option, rule, checked_by in BAD_INPUT],

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.units import wifi
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
+from ansible_collections.oob.amt.tests.unit.plugins.module_utils.wsman.tls_material import TlsMaterial
 
 PASSPHRASE = "correct-horse-battery"
 
@@ -115,6 +118,58 @@ def test_certificate_must_be_a_handle_or_pem():
     profile = psk_profile(security="wpa2_8021x", passphrase=None,
                           ieee8021x={"eap_method": "eap_tls", "client_certificate": "not a certificate"})
     refused(profile, "ieee8021x.client_certificate", "handle")
+
+
+@pytest.fixture(scope="module")
+def pems(tmp_path_factory):
+    """(CA PEM, client certificate PEM), two distinct real certificates."""
+    material = TlsMaterial(tmp_path_factory.mktemp("wifi-certificates"))
+    return material.ca.read_text(encoding="ascii"), material.client_cert.read_text(encoding="ascii")
+
+
+def eap_tls_profile(client_certificate="1", ca_certificate=None):
+    return psk_profile(security="wpa2_8021x", passphrase=None,
+                       ieee8021x={"eap_method": "eap_tls", "client_certificate": client_certificate, "ca_certificate": ca_certificate})
+
+
+def one_pem_block(der):
+    """der as the body of a single BEGIN/END CERTIFICATE block, whatever the bytes are."""
+    return ssl.DER_cert_to_PEM_cert(der)
+
+
+def test_one_pem_certificate_is_accepted_for_both_certificates(pems):
+    ca_pem, client_pem = pems
+    wifi.validate(want(eap_tls_profile(client_certificate=client_pem, ca_certificate=ca_pem)))
+    assert wifi.certificate_der(ca_pem) == ssl.PEM_cert_to_DER_cert(ca_pem)
+
+
+@pytest.mark.parametrize("option", ["client_certificate", "ca_certificate"])
+def test_a_pem_bundle_of_several_certificates_is_refused(pems, option):
+    ca_pem, client_pem = pems
+    settings = {"client_certificate": "1", option: client_pem + ca_pem}
+    message = refused(eap_tls_profile(**settings), "ieee8021x." + option, "give one PEM certificate, not a bundle")
+    assert "each certificate is its own handle on the device" in message
+
+
+def test_two_certificates_in_one_pem_block_are_refused(pems):
+    ca_pem, client_pem = pems
+    both = one_pem_block(ssl.PEM_cert_to_DER_cert(ca_pem) + ssl.PEM_cert_to_DER_cert(client_pem))
+    refused(eap_tls_profile(ca_certificate=both), "ieee8021x.ca_certificate", "the PEM certificate could not be decoded")
+
+
+@pytest.mark.parametrize("body", [b"AMT simulator", b"\x30\x05abc", b"\x30\x03abc trailing", b"\x30\x85\x00\x00\x00\x00\x01x", b"\x30"],
+                         ids=["text", "sequence_longer_than_the_bytes", "bytes_after_the_sequence", "five_length_bytes", "no_length"])
+def test_base64_that_is_not_one_certificate_is_refused(body):
+    pem = one_pem_block(body)
+    refused(eap_tls_profile(client_certificate=pem), "ieee8021x.client_certificate", "the PEM certificate could not be decoded")
+    with pytest.raises(ValueError):
+        wifi.certificate_der(pem)
+
+
+def test_a_certificate_with_bytes_appended_is_refused(pems):
+    _ca_pem, client_pem = pems
+    padded = one_pem_block(ssl.PEM_cert_to_DER_cert(client_pem) + b"\x00")
+    refused(eap_tls_profile(client_certificate=padded), "ieee8021x.client_certificate", "could not be decoded")
 
 
 def test_profiles_list_errors_name_the_item():
