@@ -239,6 +239,21 @@ def run_cases(work_dir, modules, cases, common_args=None, diff=False):
     return dict((module, runs.by_host(module)) for module in modules), runs.output
 
 
+def assert_refused_before_sending(result, option, rule, checked_by):
+    """A bad-input case failed naming its option and rule, before any connection was opened.
+
+    checked_by "module": the module's own validation (error invalid_input, message "option: rule"); otherwise Ansible's
+    argument checks (choices, required_by, ...), which fail without an error kind. Either way nothing changed, and the
+    cases point at an address with no listener, so a module that had sent anything would have failed as unreachable.
+    """
+    assert result["failed"] is True and result.get("changed", False) is False, result
+    if checked_by == "module":
+        assert result["error"] == "invalid_input", result
+        assert result["msg"].startswith("%s: %s" % (option, rule)), result["msg"]
+    else:
+        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
+
+
 class SimulatedDevice:
     """One simulated device with the credentials it started with (the inventory forgets them once they change)."""
 

@@ -13,7 +13,7 @@ import hashlib
 import certifi
 import pytest
 
-from conftest import SimulatedDevice, run_cases, run_play, start_fleet
+from conftest import SimulatedDevice, assert_refused_before_sending, run_cases, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.232.1", "local_first_address": "127.78.232.1"}
 # In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
@@ -113,13 +113,7 @@ def bad_input_results(tmp_path_factory):
                          ids=[case for case, _args, _option, _rule, _checked_by in BAD_INPUT])
 def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_input_results, case, option, rule, checked_by):
     result = bad_input_results[case]
-    assert result["failed"] is True and result.get("changed", False) is False, result
-    if checked_by == "module":
-        # invalid_input, not unreachable: the module refused before it opened a connection.
-        assert result["error"] == "invalid_input", result
-        assert result["msg"].startswith("%s: %s" % (option, rule)), result["msg"]
-    else:
-        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
+    assert_refused_before_sending(result, option, rule, checked_by)
 
 
 def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(run):

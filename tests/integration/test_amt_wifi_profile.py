@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import SimulatedDevice, run_cases, run_play, start_fleet
+from conftest import SimulatedDevice, assert_refused_before_sending, run_cases, run_play, start_fleet
 
 ADDRESSES = {"first_address": "127.77.231.1", "local_first_address": "127.78.231.1"}
 # In the file's range and outside the fleet: a module that sent anything there would fail as unreachable.
@@ -286,13 +286,7 @@ def bad_input_results(tmp_path_factory):
 def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_input_results, case, option, rule, checked_by):
     results, output = bad_input_results
     result = results[case]
-    assert result["failed"] is True and result.get("changed", False) is False, result
-    if checked_by == "module":
-        # invalid_input, not unreachable: the module refused before it opened a connection.
-        assert result["error"] == "invalid_input", result
-        assert result["msg"].startswith("%s: %s" % (option, rule)), result["msg"]
-    else:
-        assert "error" not in result and option in result["msg"] and rule in result["msg"], result
+    assert_refused_before_sending(result, option, rule, checked_by)
     assert PASSPHRASE not in output
 
 
