@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import logging
 import os
 import random
 import ssl
@@ -50,7 +49,6 @@ from amtsim.faults import FaultPlan, RequestFaults
 from amtsim.latency import LatencyModel
 from amtsim.types import Caller, Effect, WsmanFault
 
-LOG = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
