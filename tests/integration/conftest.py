@@ -38,6 +38,7 @@ import time
 import yaml
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
+from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AuthenticationError
 from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
 
@@ -274,6 +275,17 @@ class SimulatedDevice:
         """A collection AmtClient to the device, for test setup and for checking what a module did."""
         return AmtClient(WsmanTransport(self.vars["amt_hostname"], self.vars["amt_tls_port"], username or self.vars["amt_username"],
                                         password or self.vars["amt_password"], ca_path=self.ca_path, timeout=10))
+
+    def add_digest_user(self, username, password, realms, access_permission):
+        """Test setup: a digest ACL entry created by the admin (access_permission 0 local, 1 network, 2 both)."""
+        client = self.client()
+        try:
+            realm = client.get("AMT_GeneralSettings")["DigestRealm"]
+            client.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
+                ("DigestUsername", username), ("DigestPassword", digest_password(username, realm, password)),
+                ("AccessPermission", access_permission), ("Realms", list(realms))])
+        finally:
+            client.close()
 
     def authenticates(self, username, password):
         client = self.client(username, password)

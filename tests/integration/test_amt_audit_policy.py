@@ -7,9 +7,6 @@ Loopback range: 127.77.232.x (remote) and 127.78.232.x (local); 127.77.232.250 h
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 import certifi
 import pytest
 
@@ -128,14 +125,7 @@ def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(run):
 
 
 def add_auditor(fleet, host):
-    host_vars = fleet.hosts[host]
-    client = SimulatedDevice(fleet, host).client()
-    digest = hashlib.md5(("%s:%s:%s" % (AUDITOR, host_vars["amt_digest_realm"], AUDITOR_PASSWORD)).encode()).digest()
-    try:
-        client.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
-            ("DigestUsername", AUDITOR), ("DigestPassword", base64.b64encode(digest).decode()), ("AccessPermission", 2), ("Realms", [20])])
-    finally:
-        client.close()
+    SimulatedDevice(fleet, host).add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[20], access_permission=2)
 
 
 def test_with_an_auditor_only_the_auditor_may_change_the_policy(run, device):

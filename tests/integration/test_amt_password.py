@@ -15,7 +15,7 @@ import pytest
 
 from conftest import device, run_cases, run_play, start_fleet
 
-from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password, password_problems
+from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import password_problems
 
 ACM_FLEET = {"first_address": "127.77.143.1", "local_first_address": "127.78.143.1"}
 CCM_FLEET = {"first_address": "127.77.144.1", "local_first_address": "127.78.144.1"}
@@ -176,14 +176,7 @@ def test_ccm_refuses_mebx_before_any_write(ccm_fleet, tmp_path):
 
 def test_device_refuses_a_name_that_a_user_account_has(ccm_fleet, tmp_path):
     amt = device(ccm_fleet, 1)
-    client = amt.client()
-    try:
-        realm = client.get("AMT_GeneralSettings")["DigestRealm"]
-        client.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
-            ("DigestUsername", "operator"), ("DigestPassword", digest_password("operator", realm, NEW_PASSWORD)),
-            ("AccessPermission", 1), ("Realms", [2])])
-    finally:
-        client.close()
+    amt.add_digest_user("operator", NEW_PASSWORD, realms=[2], access_permission=1)
     # operator's password is NEW_PASSWORD: the first try authenticates, but not as the admin, so it is no reason to stop.
     runs = run_play(tmp_path, ccm_fleet.inventory_path, [
         ("rename", "amt_password", amt.connection(new_username="operator", new_password=NEW_PASSWORD)),

@@ -11,7 +11,6 @@ import pytest
 
 from conftest import device, run_play, start_fleet
 
-from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import UnreachableError
 
 ACM_FLEET = {"first_address": "127.77.145.1", "local_first_address": "127.78.145.1"}
@@ -131,14 +130,7 @@ def legacy_acm_fleet(tmp_path_factory):
 
 def test_auditor_blocks_until_it_allows_unprovisioning(legacy_acm_fleet, tmp_path):
     amt = device(legacy_acm_fleet, 0)
-    admin = amt.client()
-    try:
-        realm = admin.get("AMT_GeneralSettings")["DigestRealm"]
-        admin.invoke("AMT_AuthorizationService", "AddUserAclEntryEx", [
-            ("DigestUsername", "auditor"), ("DigestPassword", digest_password("auditor", realm, AUDITOR_PASSWORD)),
-            ("AccessPermission", 1), ("Realms", [20])])
-    finally:
-        admin.close()
+    amt.add_digest_user("auditor", AUDITOR_PASSWORD, realms=[20], access_permission=1)
     args = amt.connection(verify_timeout=10)
     runs = run_play(tmp_path, legacy_acm_fleet.inventory_path, [
         ("check", "amt_unprovision", args, CHECK_AND_DIFF),
