@@ -138,7 +138,8 @@ audit:
       type: int
 """
 
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import audit_policy
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError
 

@@ -409,7 +409,8 @@ from ansible_collections.oob.amt.plugins.module_utils.info import advisories
 from ansible_collections.oob.amt.plugins.module_utils.info.findings import FEATURES, evaluate
 from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
 from ansible_collections.oob.amt.plugins.module_utils.info.subsets import resolve_subsets
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 
 
 def run_info(module):

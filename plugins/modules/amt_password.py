@@ -117,7 +117,8 @@ error:
   sample: not_permitted
 """
 
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import password as unit
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError
 

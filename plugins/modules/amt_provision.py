@@ -170,7 +170,8 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import DEFAULT_DEVICE, MeiClient
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import provisioning as unit
 from ansible_collections.oob.amt.plugins.module_utils.units import provisioning_cert
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError

@@ -170,7 +170,8 @@ error:
 """
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import unprovision as unit
 
 

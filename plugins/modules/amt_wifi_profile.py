@@ -238,7 +238,8 @@ wifi:
       type: str
 """
 
-from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule, amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import wifi
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, InvalidInputError
 

@@ -13,12 +13,8 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.oob.amt.plugins.module_utils import module as amt_module
-from ansible_collections.oob.amt.plugins.module_utils.module import (
-    CONNECTION_OPTIONS,
-    AmtModule,
-    amt_argument_spec,
-    validate_connection_options,
-)
+from ansible_collections.oob.amt.plugins.module_utils.connection import CONNECTION_OPTIONS, amt_argument_spec, validate_connection_options
+from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import IdentityMismatchError, InvalidInputError, NotPermittedError
 
 PASSWORD = "S3cret-Passw0rd!"
