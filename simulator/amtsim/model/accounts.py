@@ -179,15 +179,22 @@ class Accounts(Component):
         raw = name.encode("ascii", "replace")[:64]
         return bytes([1 if kerberos else 0, len(raw)]) + raw
 
-    def _validated_entry(self, inputs, handle=None):
-        """(entry fields, 0) from Add/Update inputs, or (None, ReturnValue)."""
+    def _validated_entry(self, inputs, current=None):
+        """(entry fields, 0) from Add/Update inputs, or (None, ReturnValue).
+
+        An update (current: the entry) keeps what it leaves out: the permission, the realms and, while the name
+        stays, the password hash (SDK "Update a User ACL Entry": include each only when it changes).
+        """
         username = text_input(inputs, "DigestUsername")
         sid = text_input(inputs, "KerberosUserSid")
-        permission = int_input(inputs, "AccessPermission", ACCESS_BOTH)
+        permission = int_input(inputs, "AccessPermission", ACCESS_BOTH if current is None else current["access"])
         try:
             realms = sorted({int(str(realm).strip()) for realm in list_input(inputs, "Realms")})
         except ValueError:
             return None, INVALID_REALM
+        if current is not None and not realms:
+            realms = list(current["realms"])
+        handle = None if current is None else current["handle"]
         if (username is None) == (sid is None) or permission not in (ACCESS_LOCAL, ACCESS_NETWORK, ACCESS_BOTH):
             return None, INVALID_PARAMETER
         if not realms or not set(realms) <= access.ASSIGNABLE_REALMS:
@@ -201,7 +208,11 @@ class Accounts(Component):
                 return None, INVALID_NAME
             if username == self.admin_username or any(entry.get("name") == username for entry in others):
                 return None, DUPLICATE
-            ha1 = _decode_digest_password(text_input(inputs, "DigestPassword"))
+            password = text_input(inputs, "DigestPassword")
+            if password is None and current is not None and current.get("name") == username:
+                ha1 = current["ha1"]
+            else:
+                ha1 = _decode_digest_password(password)
             if ha1 is None:
                 return None, INVALID_PASSWORD
             fields.update(name=username, ha1=ha1, sid=None)
@@ -238,11 +249,13 @@ class Accounts(Component):
         own_entry = access.ACL_SELF in caller.realms and entry.get("name") == caller.username
         if not (self._is_admin(caller) or own_entry):
             return result(NOT_PERMITTED)
-        fields, code = self._validated_entry(inputs, handle)
+        fields, code = self._validated_entry(inputs, entry)
         if fields is None:
             return result(code)
         if not self._is_admin(caller) and (fields["realms"] != entry["realms"] or fields["access"] != entry["access"]):
             return result(NOT_PERMITTED)
+        if access.AUDIT_LOG in entry["realms"] and access.AUDIT_LOG not in fields["realms"] and not own_entry:
+            return result(NOT_PERMITTED)  # only the Auditor may give up the Audit Log realm
         entry.update(fields)
         self.changed()
         self.device.audit.log(events.ACL_ENTRY_MODIFIED, caller,
@@ -274,7 +287,8 @@ class Accounts(Component):
         entry = self._entry_by_handle(int_input(inputs, "Handle"))
         if entry is None:
             return result(INVALID_HANDLE)
-        if entry["system"]:
+        # Neither system accounts nor the Auditor: the admin cannot delete it (SDK "About the Auditor User").
+        if entry["system"] or access.AUDIT_LOG in entry["realms"]:
             return result(NOT_PERMITTED)
         self.entries.remove(entry)
         self.changed()
