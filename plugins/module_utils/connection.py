@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible.module_utils.basic import env_fallback
@@ -31,6 +32,12 @@ CONNECTION_OPTIONS = {
 }
 
 _SHA256_FINGERPRINT = re.compile(r"^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31})$")
+# RFC 1035 limits: 63 octets a label, 253 characters a name (255 octets on the wire).
+_MAX_LABEL = 63
+_MAX_NAME = 253
+# Underscores are not valid in host names but occur in internal DNS; urllib3 and getaddrinfo accept them.
+_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
+_HOST_AND_PORT = re.compile(r"^(?:\[[^\]]*\]|[^:\[\]]*):[0-9]+$")
 
 
 def amt_argument_spec(**module_options):
@@ -40,10 +47,68 @@ def amt_argument_spec(**module_options):
     return spec
 
 
+def _hostname_problem(hostname):
+    """Why hostname is not a bare IP literal or DNS name (the rule it breaks), or None when it is one."""
+    if "://" in hostname:
+        return "must not contain a scheme (%s): give the address only, use_tls chooses HTTPS" % hostname.split("://", 1)[0]
+    if "@" in hostname:
+        return "must not contain user information ('@'): give the address only, and the user in username"
+    if "/" in hostname or "?" in hostname or "#" in hostname:
+        return "must not contain a path ('/', '?' or '#'): give the address only"
+    if _HOST_AND_PORT.match(hostname):
+        return "must not contain a port (':<number>'): give the address only, and the port in port"
+    if "%" in hostname:
+        # It would need percent-encoding in the URL, and Python before 3.9 cannot parse it.
+        return "must not carry an IPv6 zone index ('%'): give a global or unique local IPv6 address"
+    if hostname.startswith("[") or hostname.endswith("]"):
+        return None if hostname.startswith("[") and hostname.endswith("]") and _is_ipv6(hostname[1:-1]) else (
+            "in brackets must be an IPv6 address, such as [fe80::1]")
+    if ":" in hostname:
+        return None if _is_ipv6(hostname) else "must be an IPv6 address when it contains ':' (a port goes in port)"
+    return _dns_name_problem(hostname)
+
+
+def _is_ipv6(text):
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _dns_name_problem(hostname):
+    name = hostname[:-1] if hostname.endswith(".") else hostname
+    if re.match(r"^[0-9.]+$", name):
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            return "is neither an IPv4 address (four numbers from 0 to 255) nor a DNS name"
+        return None
+    if len(name) > _MAX_NAME:
+        return "must be at most %d characters long, got %d" % (_MAX_NAME, len(name))
+    for label in name.split("."):
+        if not label:
+            return "must not contain an empty label (two dots in a row, or a leading dot)"
+        if len(label) > _MAX_LABEL:
+            return "must not contain a DNS label longer than %d characters, got one of %d" % (_MAX_LABEL, len(label))
+        if not _LABEL.match(label):
+            return ("may contain only ASCII letters, digits, hyphens, underscores and dots, with no hyphen at either end of a label"
+                    " (write an international name in its xn-- form)")
+    return None
+
+
 def validate_connection_options(params):
     """Raise InvalidInputError naming the first connection option that breaks its rule."""
-    if params["hostname"] is not None and not params["hostname"].strip():
-        raise InvalidInputError("hostname must not be empty")
+    if params["hostname"] is not None:
+        hostname = params["hostname"].strip()
+        if not hostname:
+            raise InvalidInputError("hostname must not be empty")
+        problem = _hostname_problem(hostname)
+        if problem:
+            raise InvalidInputError("hostname %s, got %r" % (problem, hostname))
+    if not (params["username"] or "").strip():
+        # Sent anyway, an empty user name costs a failed logon, which counts towards the device's lock-out.
+        raise InvalidInputError("username must not be empty")
     port = params["port"]
     if port is not None and not 1 <= port <= 65535:
         raise InvalidInputError("port must be between 1 and 65535, got %d" % port)

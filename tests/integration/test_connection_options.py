@@ -25,10 +25,22 @@ MODULES = {"amt_info": {"gather_subset": ["general"]}, "amt_password": {"new_pas
 FINGERPRINT = "ab" * 32
 UUID_FORM = "must be a UUID in the form 8-4-4-4-12"
 
-# (case, connection args, option named, rule): one case per rule of module.validate_connection_options and of the
+# (case, connection args, option named, rule): one case per rule of connection.validate_connection_options and of the
 # hostname check made when a network client is built; None removes the option.
 BAD_INPUT = [
     ("blank_hostname", {"hostname": "   "}, "hostname", "must not be empty"),
+    # Given to urllib3, the first would reach the address after '@', the second port 443 of the address before '/'.
+    ("hostname_user_info", {"hostname": "127.0.0.2@127.77.234.250"}, "hostname", "must not contain user information ('@')"),
+    ("hostname_path", {"hostname": "127.77.234.250/x"}, "hostname", "must not contain a path ('/', '?' or '#')"),
+    ("hostname_scheme", {"hostname": "https://127.77.234.250"}, "hostname", "must not contain a scheme (https)"),
+    ("hostname_port", {"hostname": "127.77.234.250:16993"}, "hostname", "must not contain a port (':<number>')"),
+    ("hostname_ipv4_in_brackets", {"hostname": "[127.77.234.250]"}, "hostname", "in brackets must be an IPv6 address"),
+    # These three ended in a urllib3 traceback or a misleading 'could not be read'.
+    ("hostname_empty_label", {"hostname": "host..example"}, "hostname", "must not contain an empty label"),
+    ("hostname_long_label", {"hostname": "a" * 64 + ".example"}, "hostname",
+     "must not contain a DNS label longer than 63 characters, got one of 64"),
+    ("hostname_too_long", {"hostname": ".".join(["abcdefghi"] * 30)}, "hostname", "must be at most 253 characters long, got 299"),
+    ("empty_username", {"username": ""}, "username", "must not be empty"),
     ("no_hostname", {"hostname": None}, "hostname", "is required to reach the device over the network"),
     ("port_zero", {"port": 0}, "port", "must be between 1 and 65535, got 0"),
     ("port_above_range", {"port": 65536}, "port", "must be between 1 and 65535, got 65536"),

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parsing WS-Management responses into plain Python values; SOAP faults become AmtError subclasses.
 
-defusedxml refuses DTDs, entity declarations and external references. Elements are matched by namespace
-URI and local name, never by prefix: AMT's prefix letters change between responses (REFERENCE.md 1.5).
+defusedxml refuses DTDs, entity declarations and external references; elements nested deeper than MAX_DEPTH are
+refused while parsing, before the recursive conversion below could exhaust Python's stack. Elements are matched by
+namespace URI and local name, never by prefix: AMT's prefix letters change between responses (REFERENCE.md 1.5).
 
 Value mapping (see element_value): leaf element -> str ("" when empty, None when xsi:nil); repeated element ->
 list; EPR -> {"resource_uri": URI, "selectors": {name: str or EPR}}; CIM Datetime/Interval wrapper -> its text;
@@ -16,6 +17,7 @@ parse_created, element_value, EnumerationPage, WsmanResponse.
 
 from __future__ import annotations
 
+import io
 from xml.etree.ElementTree import ParseError
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.envelope import (
@@ -34,14 +36,17 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 
 try:
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml.ElementTree import iterparse
 except ImportError:
     # module.py reports the missing library first; should parsing be reached anyway, it refuses rather than
     # falling back to an XML parser that expands entities.
     DefusedXmlException = ParseError
 
-    def fromstring(*args, **kwargs):
+    def iterparse(*args, **kwargs):
         raise DeviceError("the Python library defusedxml is needed to parse AMT responses safely")
+
+# The deepest real capture (tests/unit/fixtures/real: a Create answer whose selector is an EPR) nests 10 levels.
+MAX_DEPTH = 40
 
 
 _FAULT_CLASSES = {
@@ -114,15 +119,27 @@ def _fault_error(fault, context):
     return error_class(message, class_name=class_name, method=operation, fault=subcode)
 
 
+def _document_root(data, context):
+    """The root element of data, parsed safely and no deeper than MAX_DEPTH."""
+    depth = 0
+    try:
+        events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        for event, _element in events:
+            depth += 1 if event == "start" else -1
+            if depth > MAX_DEPTH:
+                raise DeviceError("malformed WS-Man response: elements nested deeper than %d levels" % MAX_DEPTH,
+                                  class_name=context[0], method=context[1])
+    except (ParseError, DefusedXmlException) as exc:
+        raise DeviceError("malformed WS-Man response: %s" % type(exc).__name__, class_name=context[0], method=context[1])
+    return events.root
+
+
 def parse_response(data, context=(None, None)):
     """Parse an envelope; raise the matching AmtError for a SOAP fault or anything that is not WS-Man.
 
     context: (class_name, operation) named in error messages.
     """
-    try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException) as exc:
-        raise DeviceError("malformed WS-Man response: %s" % type(exc).__name__, class_name=context[0], method=context[1])
+    root = _document_root(data, context)
     if root.tag != "{%s}Envelope" % NS_SOAP:
         raise DeviceError("response is not a SOAP 1.2 envelope", class_name=context[0], method=context[1])
     header = _child(root, NS_SOAP, "Header")

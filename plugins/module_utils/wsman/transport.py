@@ -5,11 +5,16 @@
 
 * HTTP Digest (RFC 2617, MD5, qop=auth) answered once, then sent preemptively with an incrementing nonce count;
   a 401 to a preemptive or stale answer is re-answered once with the new challenge. Never Basic.
-* TLS verification on by default (system CAs, or ca_path); cert_fingerprint pins the SHA-256 of the device's DER
-  leaf certificate instead of CA verification; client_cert/client_key present a client certificate.
-* Requests that only read (idempotent=True) are retried with exponential backoff on connection errors. Requests
-  that change the device are retried only when the connection was never established; a timeout or a dropped
-  connection after sending raises IndeterminateError.
+* TLS verification on by default, against ca_path or else the system trust store as OpenSSL finds it (SSL_CERT_FILE,
+  SSL_CERT_DIR, then the platform's default paths); only when the system has no trust store at all, the certifi
+  bundle that requests ships. The environment's REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, proxies and netrc are ignored.
+  cert_fingerprint pins the SHA-256 of the device's DER leaf certificate instead of CA verification;
+  client_cert/client_key present a client certificate.
+* Bounded: each exchange (the request, a digest re-answer, the whole response) must finish within `timeout` seconds,
+  however slowly the device sends; a response body may not exceed max_response_bytes (checked while it streams in).
+* Requests that only read (idempotent=True) are retried with exponential backoff on connection errors and deadlines.
+  Requests that change the device are retried only when the connection was never established; a timeout, a passed
+  deadline or a dropped connection after sending raises IndeterminateError.
 
 Additions to the shared contract: WsmanTransport.retry_backoff (seconds, first retry delay, doubles each retry),
 WsmanTransport.endpoint ("host:port" for messages); parse_digest_challenge(header) and DigestAuth (usable on its own
@@ -21,6 +26,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
+import ssl
+import threading
 import time
 import warnings
 
@@ -28,10 +36,12 @@ try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
 except ImportError:
     # module.py reports the missing library before any transport is built; these names only let this file import.
-    HTTPAdapter = AuthBase = object
+    HTTPAdapter = AuthBase = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AuthenticationError,
@@ -44,6 +54,9 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 )
 
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+# The largest AMT answer is a pull of up to MaxCharacters=99999 characters (envelope.py) in UTF-8: well under 1 MiB.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+_READ_CHUNK = 16 * 1024
 _PARAMETER = re.compile(r'\s*,?\s*([A-Za-z0-9_-]+)(\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,"]*))?')
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 
@@ -83,9 +96,10 @@ def parse_digest_challenge(header):
 class DigestAuth(AuthBase):
     """RFC 2617 Digest with preemptive reuse of the last challenge across requests of one session."""
 
-    def __init__(self, username, password):
+    def __init__(self, username, password, max_body=MAX_RESPONSE_BYTES):
         self.username = username
         self._password = password
+        self._max_body = max_body
         self._challenge = None
         self._nonce_count = 0
         self.refusal = None
@@ -143,7 +157,7 @@ class DigestAuth(AuthBase):
         self._challenge = challenge
         self._nonce_count = 0
         # AMT closes the connection after a 401: drain it so the pool opens a fresh one for the answer.
-        response.content  # pylint: disable=pointless-statement
+        read_body(response, self._max_body)
         response.close()
         retry = response.request.copy()
         retry.headers["Authorization"] = self._authorization(retry)
@@ -154,18 +168,124 @@ class DigestAuth(AuthBase):
         return answered
 
 
-class _AmtAdapter(HTTPAdapter):
-    """Counts every HTTP request sent (not connections that failed to open) and, when pinning, checks the leaf's SHA-256."""
+class ResponseTooLarge(Exception):
+    """A response body went past its limit; `received` bytes had been read when reading stopped."""
 
-    def __init__(self, count_request, fingerprint=None):
+    def __init__(self, limit, received):
+        super().__init__("the response exceeded %d bytes" % limit)
+        self.limit = limit
+        self.received = received
+
+
+def read_body(response, limit):
+    """The body of a streamed requests response, read in chunks and refused as soon as it passes `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise ResponseTooLarge(limit, 0)
+    body = bytearray()
+    for chunk in response.iter_content(_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            response.close()
+            raise ResponseTooLarge(limit, len(body))
+    return bytes(body)
+
+
+def _shut_down(descriptor):
+    """Shut a socket down by its descriptor, which wakes any thread blocked on it; the descriptor stays open."""
+    try:
+        borrowed = socket.socket(fileno=descriptor)
+    except OSError:
+        return  # closed meanwhile, or no longer a socket
+    try:
+        borrowed.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        borrowed.detach()
+
+
+class _Deadline:
+    """Cuts every open connection of the transport once `seconds` have passed, wherever the exchange is blocked:
+    TLS handshake, headers or a body dripped byte by byte (the per-read timeout would restart at every byte)."""
+
+    def __init__(self, seconds, connections):
+        self.passed = False
+        self._connections = connections
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self):
+        self.passed = True
+        for connection in list(self._connections):
+            # urllib3 sets sock to None when it closes a connection; a closed descriptor may belong to something else.
+            if connection.sock is not None:
+                _shut_down(connection.amt_descriptor)
+
+    def cancel(self):
+        self._timer.cancel()
+
+
+def _watched_pool_classes(connections):
+    """urllib3 pool classes whose connections record their socket in `connections` (for _Deadline)."""
+
+    def watched(connection_class):
+        class WatchedConnection(connection_class):
+            amt_descriptor = None
+
+            def _new_conn(self):
+                sock = super()._new_conn()
+                # The descriptor outlives the plain socket object, which the TLS wrapper detaches.
+                self.amt_descriptor = sock.fileno()
+                connections[:] = [known for known in connections if known.sock is not None] + [self]
+                return sock
+
+        return WatchedConnection
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = watched(HTTPConnection)
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = watched(HTTPSConnection)
+
+    return {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+
+
+def _system_trust_context():
+    """An SSL context verifying against the system trust store, or None when the system has none (requests then
+    falls back to its certifi bundle)."""
+    paths = ssl.get_default_verify_paths()
+    if not ((paths.cafile and os.path.isfile(paths.cafile)) or (paths.capath and os.path.isdir(paths.capath))):
+        return None
+    return ssl.create_default_context()
+
+
+class _AmtAdapter(HTTPAdapter):
+    """Counts every HTTP request sent (not connections that failed to open), records connections for the deadline,
+    verifies against the system trust store unless told otherwise and, when pinning, checks the leaf's SHA-256."""
+
+    def __init__(self, count_request, connections, fingerprint=None, trust_context=None):
         self._count_request = count_request
+        self._connections = connections
         self._fingerprint = fingerprint
+        self._trust_context = trust_context
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):
         if self._fingerprint:
             kwargs["assert_fingerprint"] = self._fingerprint
+        if self._trust_context is not None:
+            kwargs["ssl_context"] = self._trust_context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _watched_pool_classes(self._connections)
+
+    def cert_verify(self, conn, url, verify, cert):
+        super().cert_verify(conn, url, verify, cert)
+        if verify is True and self._trust_context is not None:
+            # requests would add its certifi bundle; the system trust store in the context is the one to use.
+            conn.ca_certs = conn.ca_cert_dir = None
 
     def send(self, request, *args, **kwargs):  # pylint: disable=arguments-differ
         try:
@@ -219,38 +339,56 @@ def _never_sent(exc):
     return isinstance(getattr(reason, "reason", None), NewConnectionError)
 
 
+def _bare_host(hostname):
+    """The address without the brackets an IPv6 literal may come in."""
+    if hostname.startswith("[") and hostname.endswith("]"):
+        return hostname[1:-1]
+    return hostname
+
+
 class WsmanTransport:
     def __init__(self, hostname, port, username, password, use_tls=True, validate_certs=True, ca_path=None,
-                 client_cert=None, client_key=None, cert_fingerprint=None, timeout=30, read_retries=2):
+                 client_cert=None, client_key=None, cert_fingerprint=None, timeout=30, read_retries=2,
+                 max_response_bytes=MAX_RESPONSE_BYTES):
         if not password:
-            raise InvalidInputError("a password is needed for HTTP Digest authentication")
+            raise InvalidInputError("password is required for HTTP Digest authentication: set password or the AMT_PASSWORD environment variable")
         if not use_tls and (client_cert or cert_fingerprint):
             raise InvalidInputError("client_cert and cert_fingerprint need use_tls=true")
-        self.hostname = hostname
+        self.hostname = _bare_host(hostname)
         self.port = int(port)
         self.timeout = timeout
         self.read_retries = read_retries
+        self.max_response_bytes = max_response_bytes
         self.retry_backoff = 0.5
         self.request_count = 0
-        host = "[%s]" % hostname if ":" in hostname else hostname
-        self.url = "%s://%s:%d/wsman" % ("https" if use_tls else "http", host, self.port)
-        self._auth = DigestAuth(username, password)
+        self._connections = []
+        self.url = "%s://%s:%d/wsman" % ("https" if use_tls else "http", self._url_host, self.port)
+        self._auth = DigestAuth(username, password, max_response_bytes)
         fingerprint = _normalise_fingerprint(cert_fingerprint) if cert_fingerprint else None
+        verify = False if fingerprint or not validate_certs else (ca_path or True)
         self._session = requests.Session()
-        # Proxies, netrc and REQUESTS_CA_BUNDLE from the environment must not change where the password goes.
+        # Proxies, netrc and REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment must not change where the password
+        # goes or which certificates are trusted.
         self._session.trust_env = False
         self._session.auth = self._auth
         self._session.headers["Content-Type"] = CONTENT_TYPE
-        self._session.verify = False if fingerprint or not validate_certs else (ca_path or True)
+        # A compressed body could expand far beyond max_response_bytes while a single chunk is decoded.
+        self._session.headers["Accept-Encoding"] = "identity"
+        self._session.verify = verify
         if client_cert:
             self._session.cert = (client_cert, client_key) if client_key else client_cert
-        adapter = _AmtAdapter(self._count_request, fingerprint)
+        trust_context = _system_trust_context() if verify is True else None
+        adapter = _AmtAdapter(self._count_request, self._connections, fingerprint, trust_context)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
     @property
+    def _url_host(self):
+        return "[%s]" % self.hostname if ":" in self.hostname else self.hostname
+
+    @property
     def endpoint(self):
-        return "%s:%d" % (self.hostname, self.port)
+        return "%s:%d" % (self._url_host, self.port)
 
     def _count_request(self):
         self.request_count += 1
@@ -259,40 +397,51 @@ class WsmanTransport:
         """Send one WS-Man request; return the body of HTTP 200 or of a SOAP fault (parse.py raises for it)."""
         attempt = 0
         while True:
+            deadline = _Deadline(self.timeout, self._connections)
             try:
-                response = self._session.post(self.url, data=body, timeout=self.timeout, allow_redirects=False)
-                break
+                answer = self._exchange(body)
+                if not deadline.passed:
+                    return answer
+                # The deadline cut the connection: what arrived may be a truncated body.
+                failure, never_sent = "no complete answer within the %s s timeout" % self.timeout, False
             except requests.exceptions.SSLError as exc:
-                raise TlsError("TLS failure talking to %s: %s" % (self.endpoint, _root_cause(exc)))
+                if not deadline.passed:
+                    raise TlsError("TLS failure talking to %s: %s" % (self.endpoint, _root_cause(exc)))
+                failure, never_sent = "no TLS session within the %s s timeout" % self.timeout, True
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 never_sent = _never_sent(exc)
-                if not (idempotent or never_sent):
-                    raise IndeterminateError(
-                        "%s: a request that changes the device was sent but no answer came back (%s); "
-                        "its effect is unknown, read the state again before retrying" % (self.endpoint, _root_cause(exc)))
-                if attempt >= self.read_retries:
-                    raise UnreachableError("cannot reach %s: %s" % (self.endpoint, _root_cause(exc)))
+                failure = "no complete answer within the %s s timeout" % self.timeout if deadline.passed else _root_cause(exc)
+            except ResponseTooLarge as exc:
+                raise DeviceError("%s sent a response larger than %d bytes (the transport's max_response_bytes); it was not read further"
+                                  % (self.endpoint, exc.limit))
             except requests.exceptions.RequestException as exc:
                 raise DeviceError("request to %s failed: %s" % (self.endpoint, _root_cause(exc)))
             except OSError as exc:
                 # requests raises a plain OSError for unreadable ca_path / client_cert / client_key files.
                 raise TlsError("TLS setup for %s failed: %s" % (self.endpoint, _root_cause(exc)))
+            finally:
+                deadline.cancel()
+            if not (idempotent or never_sent):
+                raise IndeterminateError(
+                    "%s: a request that changes the device was sent but no answer came back (%s); "
+                    "its effect is unknown, read the state again before retrying" % (self.endpoint, failure))
+            if attempt >= self.read_retries:
+                raise UnreachableError("cannot reach %s: %s" % (self.endpoint, failure))
             time.sleep(self.retry_backoff * (2 ** attempt))
             attempt += 1
-        return self._checked(response)
 
-    def _checked(self, response):
+    def _exchange(self, body):
+        response = self._session.post(self.url, data=body, timeout=self.timeout, allow_redirects=False, stream=True)
         status = response.status_code
-        if status == 200:
-            return response.content
+        if status == 200 or (status in (400, 500) and "soap+xml" in response.headers.get("content-type", "")):
+            return read_body(response, self.max_response_bytes)
+        response.close()
         if status == 401:
             raise AuthenticationError(self._auth.refusal or (
                 "authentication as %r failed at %s: wrong username or password, or the account is temporarily "
                 "locked out after repeated failures" % (self._auth.username, self.endpoint)))
         if status == 403:
             raise NotPermittedError("%s refused the request (HTTP 403)" % self.endpoint)
-        if status in (400, 500) and "soap+xml" in response.headers.get("content-type", ""):
-            return response.content
         raise DeviceError("%s answered HTTP %d %s" % (self.endpoint, status, response.reason or ""))
 
     def close(self):

@@ -13,7 +13,7 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.oob.amt.plugins.module_utils import module as amt_module
-from ansible_collections.oob.amt.plugins.module_utils.connection import CONNECTION_OPTIONS, amt_argument_spec, validate_connection_options
+from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import IdentityMismatchError, InvalidInputError, NotPermittedError
 
@@ -89,19 +89,6 @@ def build_to_result(capsys, args):
     return exited.value.code, json.loads(out), out
 
 
-def test_argument_spec_merges_module_options_and_copies_the_connection_options():
-    spec = amt_argument_spec(state={"type": "str", "default": "present"})
-    assert set(spec) == set(CONNECTION_OPTIONS) | {"state"}
-    assert spec["password"]["no_log"] is True
-    spec["timeout"]["default"] = 5
-    assert CONNECTION_OPTIONS["timeout"]["default"] == 30
-
-
-def test_argument_spec_lets_a_module_override_a_connection_option():
-    spec = amt_argument_spec(timeout={"type": "int", "default": 120})
-    assert spec["timeout"]["default"] == 120
-
-
 @pytest.mark.parametrize("use_tls, port", [(True, 16993), (False, 16992)])
 def test_port_defaults_follow_use_tls(use_tls, port):
     module = build(base_args(use_tls=use_tls))
@@ -110,60 +97,6 @@ def test_port_defaults_follow_use_tls(use_tls, port):
 
 def test_explicit_port_is_kept():
     assert build(base_args(port=443)).params["port"] == 443
-
-
-def test_connection_options_fall_back_to_the_environment(monkeypatch):
-    monkeypatch.setenv("AMT_HOSTNAME", "127.77.0.9")
-    monkeypatch.setenv("AMT_USERNAME", "operator")
-    monkeypatch.setenv("AMT_PASSWORD", PASSWORD)
-    module = build({})
-    assert (module.params["hostname"], module.params["username"], module.params["password"]) == ("127.77.0.9", "operator", PASSWORD)
-
-
-def test_username_defaults_to_admin(monkeypatch):
-    monkeypatch.delenv("AMT_USERNAME", raising=False)
-    assert build(base_args()).params["username"] == "admin"
-
-
-def valid_params(**overrides):
-    params = {name: option.get("default") for name, option in CONNECTION_OPTIONS.items()}
-    params.update(base_args(), **overrides)
-    return params
-
-
-@pytest.mark.parametrize("overrides, option, rule", [
-    ({"hostname": " "}, "hostname", "must not be empty"),
-    ({"port": 0}, "port", "between 1 and 65535"),
-    ({"port": 65536}, "port", "between 1 and 65535"),
-    ({"timeout": 0}, "timeout", "greater than 0"),
-    ({"timeout": -5}, "timeout", "greater than 0"),
-    ({"client_cert": "/tmp/c.pem"}, "client_key", "together"),
-    ({"client_key": "/tmp/k.pem"}, "client_cert", "together"),
-    ({"cert_fingerprint": "ab" * 31}, "cert_fingerprint", "64 hexadecimal digits"),
-    ({"cert_fingerprint": "zz" * 32}, "cert_fingerprint", "64 hexadecimal digits"),
-    ({"cert_fingerprint": "abc:" * 16}, "cert_fingerprint", "64 hexadecimal digits"),
-    ({"use_tls": False, "cert_fingerprint": FINGERPRINT}, "cert_fingerprint", "requires use_tls=true"),
-    ({"use_tls": False, "client_cert": "/tmp/c.pem", "client_key": "/tmp/k.pem"}, "client_cert", "requires use_tls=true"),
-    ({"expected_uuid": "1234"}, "expected_uuid", "8-4-4-4-12"),
-])
-def test_invalid_connection_options_name_the_option_and_the_rule(overrides, option, rule):
-    with pytest.raises(InvalidInputError) as raised:
-        validate_connection_options(valid_params(**overrides))
-    assert option in str(raised.value)
-    assert rule in str(raised.value)
-
-
-@pytest.mark.parametrize("overrides", [
-    {},
-    {"port": 1},
-    {"port": 65535},
-    {"cert_fingerprint": FINGERPRINT.upper()},
-    {"cert_fingerprint": ":".join(["AB"] * 32)},
-    {"client_cert": "/tmp/c.pem", "client_key": "/tmp/k.pem"},
-    {"expected_uuid": DEVICE_UUID.upper()},
-])
-def test_valid_connection_options_pass(overrides):
-    validate_connection_options(valid_params(**overrides))
 
 
 def test_invalid_option_fails_the_module_before_any_connection(capsys):

@@ -212,3 +212,28 @@ def test_nil_value_is_none():
         ' xmlns:h="urn:c"><s:Body><h:C><h:A i:nil="true"/><h:B>x</h:B></h:C></s:Body></s:Envelope>'
     ).encode()
     assert parse.parse_instance(body) == {"A": None, "B": "x"}
+
+
+def _nested(levels):
+    """An envelope whose instance holds `levels` elements nested in one another (6 bytes a level)."""
+    return ('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><C>%s%s</C></s:Body></s:Envelope>'
+            % ("<x>" * levels, "</x>" * levels)).encode()
+
+
+def test_deep_nesting_is_refused_as_a_device_error_instead_of_exhausting_the_stack():
+    # 500 levels in 6 KB were enough to raise RecursionError in the conversion to Python values.
+    with pytest.raises(DeviceError) as caught:
+        parse.parse_instance(_nested(500), ("AMT_GeneralSettings", "Get"))
+    assert str(caught.value) == "malformed WS-Man response: elements nested deeper than %d levels" % parse.MAX_DEPTH
+    assert caught.value.class_name == "AMT_GeneralSettings"
+
+
+def test_nesting_up_to_the_limit_is_parsed():
+    # Envelope, Body and C take three levels.
+    value = parse.parse_instance(_nested(parse.MAX_DEPTH - 3))
+    depth = 0
+    while isinstance(value, dict):
+        value, depth = value["x"], depth + 1
+    assert depth == parse.MAX_DEPTH - 3
+    with pytest.raises(DeviceError):
+        parse.parse_instance(_nested(parse.MAX_DEPTH - 2))

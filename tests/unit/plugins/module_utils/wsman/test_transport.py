@@ -138,8 +138,21 @@ def test_connection_refused_is_unreachable_after_backoff(monkeypatch, idempotent
 
 
 def test_password_is_required():
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError) as caught:
         WsmanTransport("127.0.0.1", 16993, "admin", None)
+    assert str(caught.value).startswith("password is required")
+
+
+@pytest.mark.parametrize("hostname", ["2001:db8::5", "[2001:db8::5]"])
+def test_ipv6_literals_are_bracketed_once_in_the_url(hostname):
+    transport = WsmanTransport(hostname, 16993, "admin", PASSWORD)
+    assert transport.url == "https://[2001:db8::5]:16993/wsman"
+    assert transport.endpoint == "[2001:db8::5]:16993"
+
+
+def test_names_and_ipv4_literals_are_not_bracketed():
+    assert WsmanTransport("amt-7.example.com", 16992, "admin", PASSWORD, use_tls=False).url == "http://amt-7.example.com:16992/wsman"
+    assert WsmanTransport("192.0.2.7", 16993, "admin", PASSWORD).url == "https://192.0.2.7:16993/wsman"
 
 
 def test_read_is_retried_after_a_dropped_connection(server):
@@ -240,6 +253,33 @@ def test_tls_verification_is_on_by_default(tls_server):
         _transport(tls_server, use_tls=True).post(b"<x/>", idempotent=True)
     assert "certificate verify failed" in str(caught.value)
     assert tls_server.records == []
+
+
+def test_without_ca_path_the_system_trust_store_is_used(tls, tls_server, monkeypatch):
+    # OpenSSL finds the system trust store through SSL_CERT_FILE first: here it holds only the test CA, which the
+    # certifi bundle that requests would otherwise use does not.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
+    assert _transport(tls_server, use_tls=True).post(b"<x/>", idempotent=True) == b"<ok/>"
+
+
+def test_requests_ca_bundle_variables_in_the_environment_do_not_change_verification(tls, tls_server, monkeypatch):
+    # requests would let these replace the verification settings; the transport ignores the environment.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tls.ca))
+    with pytest.raises(TlsError):
+        _transport(tls_server, use_tls=True).post(b"<x/>", idempotent=True)
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_environment_bundles_do_not_turn_verification_back_on(tls_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "absent.pem"))
+    assert _transport(tls_server, use_tls=True, validate_certs=False).post(b"<x/>", idempotent=True) == b"<ok/>"
+
+
+def test_without_any_system_trust_store_requests_bundle_is_the_fallback(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "absent"))
+    assert transport_module._system_trust_context() is None  # pylint: disable=protected-access
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
