@@ -15,11 +15,21 @@ IDER_BIT, SOL_BIT = 1, 2
 OPT_IN_NONE, OPT_IN_KVM, OPT_IN_ALL = 0, 1, 4294967295
 OPT_IN_NOT_STARTED, OPT_IN_DISPLAYED, OPT_IN_RECEIVED = 0, 2, 3
 MAX_CODE_ATTEMPTS = 3
+# Ranges of Intel's class descriptions (wsman-messages IPS models): seconds.
+OPT_IN_CODE_TIMEOUT_RANGE = (60, 900)
+OPT_IN_DISPLAY_TIMEOUT_RANGE = (10, 4095)
 
 
 def _policy_byte(policy: int) -> int:
     # Event 30/0 carries the policies as bytes; GWM decodes "All" as 255, MC as 2 (UNCONFIRMED, REFERENCE.md 10.8).
     return 255 if policy == OPT_IN_ALL else policy
+
+
+def _in_range(new: Instance, name: str, current: int, limits: tuple) -> int:
+    value = prop_int(new, name, current)
+    if not limits[0] <= value <= limits[1]:
+        raise WsmanFault("InvalidParameter", f"{name} must be {limits[0]}-{limits[1]} seconds")
+    return value
 
 
 class Redirection(Component):
@@ -39,15 +49,20 @@ class Redirection(Component):
         ("IPS_OptInService", "SendOptInCode"): "_send_opt_in_code",
     }
     STATE_FIELDS = ("redirection_state", "listener_enabled", "kvm_enabled", "kvm", "opt_in_required",
-                    "opt_in_state", "opt_in_code", "opt_in_attempts")
+                    "opt_in_state", "opt_in_code", "opt_in_attempts", "opt_in_code_timeout", "opt_in_display_timeout",
+                    "kvm_present")
 
     def reset(self) -> None:
+        # The SKU decides whether there is KVM at all (Standard Manageability has none); unprovisioning keeps it.
+        self.kvm_present = getattr(self, "kvm_present", True)
         self.redirection_state = 32771
         self.listener_enabled = True
         self.kvm_enabled = True
         self.kvm = {"DefaultScreen": 0, "EnabledByMEBx": True, "Is5900PortEnabled": False, "OptInPolicy": True,
                     "OptInPolicyTimeout": 300, "SessionTimeout": 3, "BackToBackFbMode": False, "rfb_password_set": False}
         self.opt_in_required = OPT_IN_KVM
+        self.opt_in_code_timeout = 120
+        self.opt_in_display_timeout = 300
         self.opt_in_state = OPT_IN_NOT_STARTED
         self.opt_in_code = None  # the code the host's screen would show; never returned over WS-Man
         self.opt_in_attempts = 0
@@ -85,14 +100,20 @@ class Redirection(Component):
         self.changed()
 
     # --- KVM ----------------------------------------------------------------------------------------------
+    def _kvm_on(self) -> bool:
+        # KVM disabled in the MEBx is off whatever was requested over the network.
+        return self.kvm_enabled and self.kvm["EnabledByMEBx"]
+
     def _kvm_sap_instances(self, caller) -> list:
+        if not self.kvm_present:
+            return []
         return [Instance("CIM_KVMRedirectionSAP", {
             "CreationClassName": "CIM_KVMRedirectionSAP",
             "ElementName": "KVM Redirection Service Access Point",
-            "EnabledState": 6 if self.kvm_enabled else 3,  # 6 = enabled, no session open
+            "EnabledState": 6 if self._kvm_on() else 3,  # 6 = enabled, no session open
             "KVMProtocol": 4,
             "Name": "KVM Redirection Service Access Point",
-            "RequestedState": 2 if self.kvm_enabled else 3,
+            "RequestedState": 2 if self._kvm_on() else 3,
             "SystemCreationClassName": "CIM_ComputerSystem",
             "SystemName": "ManagedSystem",
         })]
@@ -110,6 +131,8 @@ class Redirection(Component):
         return result(CIM_COMPLETED)
 
     def _kvm_settings_instances(self, caller) -> list:
+        if not self.kvm_present:
+            return []
         props = {name: value for name, value in self.kvm.items() if name != "rfb_password_set"}
         props.update(ElementName="Intel(r) KVM Redirection Settings", InstanceID="Intel(r) KVM Redirection Settings",
                      RFBPassword="")  # write-only: always read back empty, as in the capture
@@ -148,8 +171,8 @@ class Redirection(Component):
             "CreationClassName": "IPS_OptInService",
             "ElementName": "Intel(r) AMT OptIn Service",
             "Name": "Intel(r) AMT OptIn Service",
-            "OptInCodeTimeout": 120,
-            "OptInDisplayTimeout": 300,
+            "OptInCodeTimeout": self.opt_in_code_timeout,
+            "OptInDisplayTimeout": self.opt_in_display_timeout,
             "OptInRequired": OPT_IN_ALL if self._ccm() else self.opt_in_required,
             "OptInState": self.opt_in_state,
             "SystemCreationClassName": "CIM_ComputerSystem",
@@ -160,13 +183,15 @@ class Redirection(Component):
         required = prop_int(new, "OptInRequired", current.props["OptInRequired"])
         if required not in (OPT_IN_NONE, OPT_IN_KVM, OPT_IN_ALL):
             raise WsmanFault("InvalidParameter", "OptInRequired must be 0, 1 or 4294967295")
-        if required == current.props["OptInRequired"]:
-            return
-        if self._ccm():
-            raise WsmanFault("AccessDenied", "NOT_PERMITTED: OptInRequired is fixed in Client Control Mode.")
-        self.device.audit.log(events.OPT_IN_POLICY_CHANGE, caller,
-                              bytes([_policy_byte(self.opt_in_required), _policy_byte(required)]))
-        self.opt_in_required = required
+        code_timeout = _in_range(new, "OptInCodeTimeout", self.opt_in_code_timeout, OPT_IN_CODE_TIMEOUT_RANGE)
+        display_timeout = _in_range(new, "OptInDisplayTimeout", self.opt_in_display_timeout, OPT_IN_DISPLAY_TIMEOUT_RANGE)
+        if self._ccm() and (required, display_timeout) != (current.props["OptInRequired"], self.opt_in_display_timeout):
+            raise WsmanFault("AccessDenied", "NOT_PERMITTED: OptInRequired and OptInDisplayTimeout are fixed in Client Control Mode.")
+        if required != current.props["OptInRequired"]:
+            self.device.audit.log(events.OPT_IN_POLICY_CHANGE, caller,
+                                  bytes([_policy_byte(self.opt_in_required), _policy_byte(required)]))
+            self.opt_in_required = required
+        self.opt_in_code_timeout, self.opt_in_display_timeout = code_timeout, display_timeout
         self.changed()
 
     def _start_opt_in(self, instance, inputs, caller):
