@@ -10,6 +10,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.identity import GET_UUID, SETUP_SERVICE, read_uuid, require_uuid
 from ansible_collections.oob.amt.plugins.module_utils.connection import HTTP_PORT, HTTPS_PORT, validate_connection_options
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, Outcome, converge
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, InvalidInputError
 
 MISSING_LIBRARIES = {}
@@ -89,11 +90,57 @@ class AmtModule:
     def warn(self, message):
         self.ansible_module.warn(message)
 
-    def fail_from(self, error, **result):
-        """Fail with the error's redacted message and its machine-readable fields; result adds e.g. changed=True."""
+    def redact(self, text):
+        """text with every no_log value of the task replaced by the mask, whatever produced it (a device's fault text too)."""
+        for secret in sorted(self.ansible_module.no_log_values, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, SECRET_MASK)
+        return text
+
+    def fail_from(self, error, msg=None, **result):
+        """Fail with the error's redacted message and its machine-readable fields; result adds e.g. changed=True.
+
+        indeterminate is true if the error or result says so (a write whose answer was lost).
+        """
         self._close()
+        indeterminate = bool(result.pop("indeterminate", False)) or error.indeterminate
         result.update(error.to_result())
-        self.ansible_module.fail_json(msg=str(error), **result)
+        result["indeterminate"] = indeterminate
+        self.ansible_module.fail_json(msg=self.redact(str(error) if msg is None else msg), **result)
+
+    def converge(self, unit_class, options=None):
+        """Bring one unit to the task's options (default: all of the module's parameters), then exit or fail.
+
+        The result holds changed, actions, writes (each with its status), the unit's state under its name and, with
+        --diff, before/after. A failure after some writes still reports them, and changed says whether any may have landed.
+        """
+        try:
+            unit = unit_class(self.params if options is None else options)
+            client = self.client
+        except AmtError as error:
+            self.fail_from(error)
+        self.finish(converge(unit, client, self.check_mode))
+
+    def run_procedure(self, name, procedure):
+        """Run a procedure (provisioning, unprovisioning, a password rotation): steps rather than a desired state.
+
+        procedure(self, outcome) records each write it sends in outcome, sets outcome.planned (what it does or, in check
+        mode, would do), outcome.state and outcome.extra, and raises AmtError on failure; the result is built as for units.
+        """
+        outcome = Outcome(name, self.check_mode)
+        try:
+            procedure(self, outcome)
+        except AmtError as error:
+            outcome.error = error
+        self.finish(outcome)
+
+    def finish(self, outcome):
+        """Exit, or fail, with an Outcome's result."""
+        result = outcome.result()
+        if outcome.error is not None:
+            self.fail_from(outcome.error, msg=outcome.failure_message(), indeterminate=outcome.indeterminate, **result)
+        changed = result.pop("changed")
+        self.exit(changed, diff=outcome.diff, **result)
 
     def exit(self, changed, diff=None, **result):
         self._close()

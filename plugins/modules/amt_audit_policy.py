@@ -110,13 +110,27 @@ EXAMPLES = r"""
 
 RETURN = r"""
 actions:
-  description: The changes made, or in check mode the changes a real run would make, in order.
+  description:
+    - The changes made, or in check mode the changes a real run would make, in order.
+    - After a failure, the changes that reached the device or may have; RV(writes) tells which.
   returned: always
   type: list
   elements: str
   sample: ["enable auditing", "set storage policy restricted_rollover keeping 30 days"]
-audit:
-  description: The audit settings after the task.
+writes:
+  description:
+    - Each write sent to the device, in order, with what is known of it.
+    - V(confirmed) the device acknowledged it (RV(writes[].verified) whether reading back showed it);
+      V(unconfirmed) its answer was lost and it may or may not be on the device (the result then has C(indeterminate=true));
+      V(refused) the device answered with an error, or did not take it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "enable auditing", "status": "confirmed", "verified": true}]
+audit_policy:
+  description:
+    - The audit settings after the task, with the names and values of this module's options, so that
+      RV(audit_policy) (or C(amt_info)'s C(amt.audit_policy)) can be given back to this module unchanged.
   returned: success
   type: dict
   contains:
@@ -141,25 +155,6 @@ audit:
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import audit_policy
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError
-
-
-def manage_audit(module):
-    want = audit_policy.validate(module.params)
-    client = module.client
-    state = audit_policy.read(client)
-    changes = audit_policy.plan(state, want)
-    if changes:
-        audit_policy.check_rights(client, module.params["username"])
-    difference = audit_policy.diff(state, changes)
-    done = []
-    if changes and not module.check_mode:
-        try:
-            audit_policy.apply(client, changes, done)
-        except AmtError as error:
-            module.fail_from(error, changed=bool(done), actions=done)
-    module.exit(changed=bool(changes), diff=difference, actions=[audit_policy.summary(change) for change in changes],
-                audit=difference["after"])
 
 
 def main():
@@ -174,7 +169,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.run(manage_audit)
+    module.converge(audit_policy.AuditPolicy)
 
 
 if __name__ == "__main__":

@@ -270,96 +270,101 @@ amt:
           description: enabled, realm_name, service_principal_names, encryption_algorithms; null when the class is absent.
           type: dict
     wifi:
-      description: Wireless settings and profiles.
+      description:
+        - Wireless profiles and settings, with the names and values of M(oob.amt.amt_wifi_profile)'s options, so that they
+          can be given back to that module unchanged (which then changes nothing).
+        - A device without AMT Wi-Fi reports no profiles and none of the settings.
       returned: when the wifi subset is gathered
       type: dict
       contains:
-        supported:
-          description: Whether the device has the wireless configuration service.
-          type: bool
-        local_profile_sync:
-          description: V(disabled), V(user) or V(unrestricted).
-          type: str
-        uefi_profile_share_enabled:
-          description: UEFI Wi-Fi profile sharing.
-          type: bool
         profiles:
-          description: Profiles (name, instance_id, ssid, priority, authentication, encryption); passphrases are write-only.
+          description:
+            - Profiles by priority (name, ssid, priority, security, encryption, ieee8021x).
+            - Passphrases and 802.1X passwords are write-only on the device and shown as C(********).
           type: list
           elements: dict
+        local_profile_sync:
+          description: V(off), V(user) or V(unrestricted).
+          type: str
+        uefi_profile_share:
+          description: UEFI Wi-Fi profile sharing (CSME 16 and later).
+          type: bool
+        wifi_port:
+          description: V(disabled), V(enabled_in_s0) or V(enabled_in_s0_sx).
+          type: str
     audit:
-      description: The audit log (Access Monitor) state and policy.
+      description: The Access Monitor (audit log).
       returned: when the audit subset is gathered
       type: dict
       contains:
-        enabled:
-          description: Whether auditing is on.
-          type: bool
-        state_flags:
-          description: AuditState bits that are set (disabled, locked, almost_full, full, no_signing_key).
-          type: list
-          elements: str
-        storage_policy:
-          description: V(no_rollover), V(rollover) or V(restricted_rollover), the names amt_audit_policy takes.
-          type: str
-        min_days_to_keep:
-          description: Days kept under restricted roll-over.
-          type: int
-        percentage_free:
-          description: Free space of the log in percent.
-          type: int
-        current_number_of_records:
-          description: Records in the log.
-          type: int
-        max_allowed_auditors:
-          description: How many auditors the firmware allows.
-          type: int
-        audited_events:
-          description: Audited events as C(application/event); null when the policy class is absent.
-          type: list
-          elements: str
-          sample: [16/0, 16/1, 20/0]
+        policy:
+          description:
+            - The audit policy with the names and values of M(oob.amt.amt_audit_policy)'s options (state, events,
+              critical_events, storage_policy, min_days_to_keep), so that it can be given back to that module unchanged.
+          type: dict
+        log:
+          description: The log itself.
+          type: dict
+          contains:
+            state_flags:
+              description: AuditState bits that are set (disabled, locked, almost_full, full, no_signing_key).
+              type: list
+              elements: str
+            percentage_free:
+              description: Free space of the log in percent.
+              type: int
+            current_number_of_records:
+              description: Records in the log.
+              type: int
+            max_allowed_auditors:
+              description: How many auditors the firmware allows.
+              type: int
     redirection:
-      description: SOL, IDE-R, KVM, VNC port and user consent.
+      description:
+        - SOL, IDE-R, KVM, the redirection listener, VNC port 5900 and user consent, with the names and values of
+          M(oob.amt.amt_redirection)'s options, so that they can be given back to that module unchanged (which then
+          changes nothing).
+        - RV(amt.redirection.kvm_supported), RV(amt.redirection.kvm_enabled_in_mebx) and
+          RV(amt.redirection.consent_policy_changeable) are what the device decides alone, not options.
       returned: when the redirection subset is gathered
       type: dict
       contains:
-        listener_enabled:
-          description: Redirection listener (ports 16994/16995) on.
+        sol:
+          description: Serial over LAN on.
           type: bool
-        sol_enabled:
-          description: Serial over LAN enabled.
+        ider:
+          description: IDE-R / USB-R on.
           type: bool
-        ider_enabled:
-          description: IDE-R / USB-R enabled.
+        listener:
+          description: The redirection listener (ports 16994/16995) on.
           type: bool
-        kvm_supported:
-          description: Whether the device has KVM (not on Standard Manageability SKUs).
+        kvm:
+          description: KVM on; null on a device without KVM.
           type: bool
-        kvm_enabled:
-          description: KVM enabled; null without KVM.
-          type: bool
-        kvm_enabled_by_mebx:
-          description: KVM allowed in the MEBx; null without KVM.
-          type: bool
-        port_5900_enabled:
-          description: Native VNC port 5900 open; null without KVM.
+        vnc_port_5900:
+          description: The native VNC port 5900 open; null on a device without KVM.
           type: bool
         kvm_session_timeout:
-          description: KVM session timeout in minutes; null without KVM.
+          description: KVM session timeout in minutes (0 never); null on a device without KVM.
           type: int
-        opt_in_required:
-          description: V(none), V(kvm) or V(all).
+        user_consent:
+          description: Which sessions need the user's consent, V(none), V(kvm) or V(all).
           type: str
-        can_modify_opt_in_policy:
-          description: Whether the consent policy may be changed remotely.
-          type: bool
-        opt_in_code_timeout:
-          description: Seconds a consent code is valid.
-          type: int
-        opt_in_display_timeout:
+        consent_display_timeout:
           description: Seconds the consent code is shown.
           type: int
+        consent_code_timeout:
+          description: Seconds a consent code is valid.
+          type: int
+        kvm_supported:
+          description: Whether the device has KVM (Standard Manageability devices have none).
+          type: bool
+        kvm_enabled_in_mebx:
+          description: Whether the MEBx allows KVM; V(false) means KVM is disabled in the MEBx. Null without KVM.
+          type: bool
+        consent_policy_changeable:
+          description: Whether a console may change the consent policy (C(CanModifyOptInPolicy)); never in CCM.
+          type: bool
     power:
       description: Host power state.
       returned: when the power subset is gathered

@@ -110,6 +110,22 @@ control_mode:
   returned: when O(mebx_password) is given
   type: str
   sample: acm
+actions:
+  description: The changes made (after a failure, those that reached the device or may have), or in check mode those a real run would make.
+  returned: always
+  type: list
+  elements: str
+  sample: ["set the admin credentials"]
+writes:
+  description:
+    - Each write sent, with V(confirmed) (acknowledged; RV(writes[].verified) whether a new session with the new credentials
+      authenticated), V(unconfirmed) (its answer was lost) or V(refused).
+    - After a failure that may have changed the admin credentials, C(msg) says which credentials authenticate now, found by
+      trying the new and then the old ones until the device answers (up to 60 seconds).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "set the admin credentials", "status": "confirmed", "verified": true}]
 error:
   description: Machine-readable kind of the failure.
   returned: failure
@@ -120,7 +136,6 @@ error:
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import password as unit
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError
 
 
 class _Sessions:
@@ -132,6 +147,10 @@ class _Sessions:
     @property
     def username(self):
         return self._module.params["username"]
+
+    @property
+    def password(self):
+        return self._module.params["password"]
 
     def current(self):
         return self._module.client
@@ -152,38 +171,33 @@ def main():
         required_one_of=[("new_password", "mebx_password")],
         required_by={"new_username": "new_password"},
     )
-    module.run(rotate)
+    module.run_procedure("credentials", rotate)
 
 
-def rotate(module):
+def rotate(module, outcome):
     params = module.params
     request = unit.PasswordRequest(new_password=params["new_password"], new_username=params["new_username"],
                                    mebx_password=params["mebx_password"], update_mebx_password=params["update_mebx_password"])
     unit.validate(request)
-    rotation = unit.PasswordRotation(_Sessions(module), request)
+    rotation = unit.PasswordRotation(_Sessions(module), request, outcome)
     try:
-        _rotate(module, rotation, request)
-    except AmtError as error:
-        module.fail_from(error, changed=rotation.changed)
+        client, state = rotation.read()
+        changes = unit.plan(state, request)
+        outcome.planned = unit.summaries(changes)
+        outcome.diff = unit.diff(state, request, changes)
+        if changes.any and not module.check_mode:
+            rotation.apply(client, state, changes)
     finally:
         rotation.close()
-
-
-def _rotate(module, rotation, request):
-    client, state = rotation.read()
-    changes = unit.plan(state, request)
-    if changes.any and not module.check_mode:
-        rotation.apply(client, state, changes)
-    result = {
-        "admin_username": unit.target_username(request, state) if changes.admin else state.admin_username,
-        "admin_password_changed": changes.admin,
-        "mebx_password_changed": changes.mebx,
-    }
+    outcome.extra.update(
+        admin_username=unit.target_username(request, state) if changes.admin else state.admin_username,
+        admin_password_changed=changes.admin,
+        mebx_password_changed=changes.mebx,
+    )
     if state.control_mode is not None:
-        result["control_mode"] = state.control_mode
+        outcome.extra["control_mode"] = state.control_mode
     if changes.admin and request.new_username and request.new_username != state.admin_username:
         module.warn("the AMT admin account is now named %r: later tasks and the inventory must use this username" % request.new_username)
-    module.exit(changes.any, diff=unit.diff(state, request, changes), **result)
 
 
 if __name__ == "__main__":

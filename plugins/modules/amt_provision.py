@@ -130,6 +130,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: The activation steps made (after a failure, those that reached the device or may have), or in check mode the step a real run would take.
+  returned: always
+  type: list
+  elements: str
+  sample: ["activate AMT in CCM (Setup)"]
+writes:
+  description:
+    - Each write sent over the MEI or the local interface, in order, with V(confirmed) (acknowledged;
+      RV(writes[].verified) whether the management engine then reported the expected control mode), V(unconfirmed)
+      (its answer was lost) or V(refused).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "activate AMT in CCM (Setup)", "status": "confirmed", "verified": true}]
 control_mode:
   description: The control mode after the run (in check mode, the mode a real run would reach).
   returned: success
@@ -197,7 +212,7 @@ def main():
         ),
         mutually_exclusive=[("provisioning_cert", "provisioning_cert_content")],
     )
-    module.run(provision)
+    module.run_procedure("provisioning", provision)
 
 
 def _certificate(module):
@@ -217,7 +232,7 @@ def _certificate(module):
     return provisioning_cert.load(data, params["provisioning_cert_password"])
 
 
-def provision(module):
+def provision(module, outcome):
     params = module.params
     has_certificate = bool(params["provisioning_cert"] or params["provisioning_cert_content"])
     for warning in unit.validate(params["control_mode"], params["admin_password"], params["mebx_password"], has_certificate):
@@ -230,10 +245,9 @@ def provision(module):
                                    cert_fingerprint=params["cert_fingerprint"], timeout=params["timeout"],
                                    workdir=module.ansible_module.tmpdir)
 
-    provisioner = unit.Provisioner(MeiClient(params["mei_device"], timeout=params["timeout"]), local_interface, request,
-                                   check_mode=module.check_mode, expected_uuid=params["expected_uuid"])
-    changed, result, diff = provisioner.run()
-    module.exit(changed, diff=diff, **result)
+    provisioner = unit.Provisioner(MeiClient(params["mei_device"], timeout=params["timeout"]), local_interface, request, outcome,
+                                   expected_uuid=params["expected_uuid"])
+    provisioner.run()
 
 
 if __name__ == "__main__":

@@ -109,8 +109,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: The unprovisioning sent (after a failure, if it reached the device or may have), or in check mode the one a real run would send.
+  returned: always
+  type: list
+  elements: str
+  sample: ["unprovision (full)"]
+writes:
+  description:
+    - The write sent, with V(confirmed) (acknowledged; RV(writes[].verified) whether the device was then seen unprovisioned),
+      V(unconfirmed) or V(refused) (the device refused it, or a lost answer was followed by a read-back showing it provisioned).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "unprovision (full)", "status": "confirmed", "verified": true}]
 asset:
-  description: What the device reported before it was unprovisioned (or, when unchanged, as it is now).
+  description:
+    - What the device reported before it was unprovisioned (or, when unchanged, as it is now).
+    - Returned after a failure too, so that the record of the device is kept whatever happened.
   returned: when the device could be read
   type: dict
   contains:
@@ -183,62 +199,64 @@ def main():
         assume_unprovisioned_if_unreachable=dict(type="bool", default=False),
         verify_timeout=dict(type="int", default=60),
     ))
-    module.run(unprovision)
+    module.run_procedure("unprovisioning", unprovision)
 
 
-def _diff(asset):
-    before = {"provisioning_state": asset["provisioning_state"], "control_mode": asset["control_mode"]}
-    return {"before": before, "after": {"provisioning_state": "pre", "control_mode": "none"}}
+def _plan(module, outcome, request, asset):
+    """Record what the run does (asset first, so that a failure still returns it); False when the device is already pre."""
+    outcome.extra["asset"] = asset
+    if asset["provisioning_state"] == "pre":
+        outcome.extra.update(verified=True, evidence=(
+            "ProvisioningState reads pre" if request.transport == unit.TRANSPORT_NETWORK
+            else "the firmware reports the pre-provisioning state over MEI"))
+        return False
+    kept = unit.survivors(request.mode, unit.firmware_major(asset["firmware_version"]))
+    for warning in unit.survivor_warnings(kept):
+        module.warn(warning)
+    outcome.extra["survives"] = kept
+    outcome.planned = [unit.summary(request.mode)]
+    outcome.diff = {"before": {"provisioning_state": asset["provisioning_state"], "control_mode": asset["control_mode"]},
+                    "after": {"provisioning_state": "pre", "control_mode": "none"}}
+    if module.check_mode:
+        outcome.extra.update(verified=False, evidence="check mode: not sent")
+    return not module.check_mode
 
 
-def _finish(module, asset, changed, evidence, kept):
-    if kept:
-        for warning in unit.survivor_warnings(kept):
-            module.warn(warning)
-    module.exit(changed, diff=_diff(asset) if changed else None, asset=asset, survives=kept, **evidence)
-
-
-def unprovision(module):
+def unprovision(module, outcome):
     params = module.params
     request = unit.UnprovisionRequest(mode=params["mode"], transport=params["transport"],
                                       assume_unprovisioned_if_unreachable=params["assume_unprovisioned_if_unreachable"],
                                       verify_timeout=params["verify_timeout"])
     unit.validate(request)
     if request.transport == unit.TRANSPORT_LOCAL:
-        _unprovision_locally(module, request)
+        _unprovision_locally(module, outcome, request)
     else:
-        _unprovision_over_network(module, request)
+        _unprovision_over_network(module, outcome, request)
 
 
-def _unprovision_over_network(module, request):
+def _unprovision_over_network(module, outcome, request):
     job = unit.NetworkUnprovision(module.hostname, module.params["port"], lambda: module.client, request)
     answers, why = job.reachable()
     if not answers:
         evidence = job.unreachable_outcome(why)
         module.warn("%s: recorded as unprovisioned without verification (assume_unprovisioned_if_unreachable)" % evidence["evidence"])
-        module.exit(False, **evidence)
+        outcome.extra.update(evidence)
+        return
     asset = job.read()
-    if asset["provisioning_state"] == "pre":
-        module.exit(False, asset=asset, verified=True, evidence="ProvisioningState reads pre")
-    kept = unit.survivors(request.mode, unit.firmware_major(asset["firmware_version"]))
-    blockers = job.blocking_auditors(asset)
-    if module.check_mode:
-        if blockers:
-            module.warn(unit.auditor_check_mode_warning(blockers))
-        _finish(module, asset, True, {"verified": False, "evidence": "check mode: not sent"}, kept)
-    _finish(module, asset, True, job.apply(asset, blockers), kept)
+    blockers = job.blocking_auditors(asset) if asset["provisioning_state"] != "pre" else []
+    if blockers and module.check_mode:
+        module.warn(unit.auditor_check_mode_warning(blockers))
+    if _plan(module, outcome, request, asset):
+        outcome.extra.update(job.apply(asset, blockers, outcome))
 
 
-def _unprovision_locally(module, request):
+def _unprovision_locally(module, outcome, request):
     job = unit.LocalUnprovision(MeiClient(module.params["mei_device"]), request, expected_uuid=module.params["expected_uuid"])
     asset = job.read()
-    if asset["provisioning_state"] == "pre":
-        module.exit(False, asset=asset, verified=True, evidence="the firmware reports the pre-provisioning state over MEI")
-    job.refuse_mode(asset)
-    kept = unit.survivors(request.mode, unit.firmware_major(asset["firmware_version"]))
-    if module.check_mode:
-        _finish(module, asset, True, {"verified": False, "evidence": "check mode: not sent"}, kept)
-    _finish(module, asset, True, job.apply(), kept)
+    if asset["provisioning_state"] != "pre":
+        job.refuse_mode(asset)
+    if _plan(module, outcome, request, asset):
+        outcome.extra.update(job.apply(outcome))
 
 
 if __name__ == "__main__":

@@ -241,7 +241,6 @@ wifi:
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import wifi
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import AmtError, InvalidInputError
 
 IEEE8021X_OPTIONS = {
     "eap_method": {"type": "str", "required": True, "choices": sorted(wifi.EAP_METHODS)},
@@ -269,48 +268,6 @@ def profile_options(name_required):
     }
 
 
-PROFILE_KEYS = ("name", "ssid", "priority", "security", "encryption", "passphrase", "ieee8021x", "state")
-
-
-def desired_state(params):
-    """The unit's view of the task: profiles from O(profiles) or the single-profile options, and the port settings."""
-    if params["profiles"] is not None:
-        profiles = params["profiles"]
-    elif params["name"] is not None:
-        profiles = [dict((key, params[key]) for key in PROFILE_KEYS)]
-    else:
-        profiles = []
-    want = {
-        "profiles": profiles,
-        "profiles_option": params["profiles"] is not None,
-        "purge": params["purge"],
-        "update_password": params["update_password"],
-        "local_profile_sync": params["local_profile_sync"],
-        "uefi_profile_share": params["uefi_profile_share"],
-        "wifi_port": params["wifi_port"],
-    }
-    if not profiles and not params["purge"] and all(want[key] is None for key in ("local_profile_sync", "uefi_profile_share", "wifi_port")):
-        raise InvalidInputError("nothing to manage: give name, profiles, purge, local_profile_sync, uefi_profile_share or wifi_port")
-    return want
-
-
-def manage_wifi(module):
-    want = desired_state(module.params)
-    wifi.validate(want)
-    client = module.client
-    state = wifi.read(client, want)
-    changes = wifi.plan(state, want)
-    wifi.check_capabilities(client, changes)
-    difference = wifi.diff(state, changes)
-    done = []
-    if changes and not module.check_mode:
-        try:
-            wifi.apply(client, state, changes, done)
-        except AmtError as error:
-            module.fail_from(error, changed=bool(done), actions=done)
-    module.exit(changed=bool(changes), diff=difference, actions=[wifi.summary(change) for change in changes], wifi=difference["after"])
-
-
 def main():
     options = profile_options(False)
     options.update({
@@ -327,7 +284,7 @@ def main():
         mutually_exclusive=[["name", "profiles"]],
         required_by={key: "name" for key in ("ssid", "priority", "security", "encryption", "passphrase", "ieee8021x")},
     )
-    module.run(manage_wifi)
+    module.converge(wifi.WifiProfiles)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
     assert checked["changed"] is True, checked
     assert applied["changed"] is True and applied["actions"] == checked["actions"], (checked, applied)
     assert applied["diff"]["before"]["storage_policy"] == "rollover"
-    assert applied["audit"] == {
+    assert applied["audit_policy"] == {
         "state": "enabled",
         "events": {"security_admin": ["acl_entry_added", "unprovisioning_started"],
                    "security_audit_log": ["log_cleared", "audit_policy_modified", "log_disabled", "log_enabled", "log_exported", "log_recovered"]},
@@ -73,7 +73,7 @@ def test_policy_is_applied_once_checkable_and_disabling_is_reported(run):
     }
     assert again["changed"] is False and again["actions"] == []
     assert disabled["changed"] is True and disabled["actions"] == ["disable auditing"]
-    assert enabled["actions"] == ["enable auditing"] and enabled["audit"]["state"] == "enabled"
+    assert enabled["actions"] == ["enable auditing"] and enabled["audit_policy"]["state"] == "enabled"
 
 
 # (case, module args without the connection, option named, rule, checked by) for every rule of audit_policy.validate and the
@@ -118,7 +118,7 @@ def test_tls_is_verified_and_an_unverifiable_device_is_left_alone(run):
     other_ca = {"login": dict(connection(), ca_path=certifi.where())}
     pinned_wrong = {"login": dict(connection(), ca_path=None, cert_fingerprint="00" * 32)}
     verified, refused_ca, refused_pin, still_enabled = run(POLICY, (disabled, other_ca), (disabled, pinned_wrong), (disabled, CHECK))
-    assert not verified.get("failed") and verified["audit"]["state"] == "enabled", verified
+    assert not verified.get("failed") and verified["audit_policy"]["state"] == "enabled", verified
     for refused in (refused_ca, refused_pin):
         assert refused["failed"] is True and refused["error"] == "tls" and refused["changed"] is False, refused
     assert still_enabled["actions"] == ["disable auditing"], still_enabled

@@ -56,7 +56,7 @@ def test_check_mode_and_diff_then_change_then_unchanged(acm_fleet, tmp_path):
     assert not check.get("failed"), check
     assert check["changed"] is True and check["admin_password_changed"] is True
     assert check["diff"] == {"before": {"admin_username": "admin", "admin_password": "********"},
-                             "after": {"admin_username": "admin", "admin_password": "******** (new)"}}
+                             "after": {"admin_username": "admin", "admin_password": "******** (written)"}}
     # Had check mode written the password, the first real run would find it set and report no change.
     assert runs["first"]["changed"] is True, runs["first"]
     assert runs["second"]["changed"] is False, runs["second"]

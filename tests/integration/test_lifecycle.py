@@ -72,8 +72,8 @@ def test_every_step_changes_the_factory_device_once(lifecycle, host):
     assert first["Log in with the rotated admin password"]["amt"]["users"]["admin_username"] == "admin"
     assert first["Add the office wireless profile"]["actions"] == ["add profile office"]
     assert [profile["name"] for profile in first["Read the wireless profiles"]["amt"]["wifi"]["profiles"]] == ["office"]
-    assert first["Read the audit log settings"]["amt"]["audit"]["enabled"] is True
-    assert first["Audit unprovisioning and changes to accounts and to the audit log"]["audit"]["storage_policy"] == "restricted_rollover"
+    assert first["Read the audit log settings"]["amt"]["audit"]["policy"]["state"] == "enabled"
+    assert first["Audit unprovisioning and changes to accounts and to the audit log"]["audit_policy"]["storage_policy"] == "restricted_rollover"
 
 
 @pytest.mark.parametrize("host", sorted(TARGET_MODES))
@@ -86,7 +86,7 @@ def test_the_same_steps_again_change_nothing(lifecycle, host):
     assert again["Activate AMT on the host"]["control_mode"] == TARGET_MODES[host]
     assert again["Read the control mode over the network"]["amt"]["provisioning"]["control_mode"] == TARGET_MODES[host]
     assert [profile["name"] for profile in again["Read the wireless profiles"]["amt"]["wifi"]["profiles"]] == ["office"]
-    assert again["Read the audit log settings"]["amt"]["audit"]["enabled"] is True
+    assert again["Read the audit log settings"]["amt"]["audit"]["policy"]["state"] == "enabled"
 
 
 @pytest.mark.parametrize("host", sorted(TARGET_MODES))

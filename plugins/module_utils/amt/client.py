@@ -28,6 +28,9 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 )
 
 _ERRORS_BY_KIND = {"not_permitted": NotPermittedError, "invalid_input": InvalidInputError}
+# Faults a device answers for a class its SKU or firmware does not have (REFERENCE.md 1.7): wired-only units have no
+# Wi-Fi classes, Standard Manageability units no KVM, older firmware no web UI service.
+_ABSENT_CLASS_FAULTS = ("DestinationUnreachable", "ActionNotSupported")
 # A device that keeps answering with a context but never ends the sequence must not loop forever.
 _MAX_PULLS = 1000
 
@@ -40,6 +43,16 @@ def epr(class_name, selectors):
 def embedded(class_name, properties):
     """An instance of class_name embedded in a method input, e.g. AddWiFiSettings' WiFiEndpointSettingsInput."""
     return envelope.EmbeddedInstance(schema.resource_uri(class_name), properties)
+
+
+def optional(read):
+    """read(), or None when the device answers that it has no such class."""
+    try:
+        return read()
+    except DeviceError as error:
+        if error.fault in _ABSENT_CLASS_FAULTS:
+            return None
+        raise
 
 
 def _selector_key(selectors):
@@ -77,7 +90,7 @@ class AmtClient:
         key = (class_name, _selector_key(selectors))
         if key not in self._instances:
             request = envelope.get_request(schema.resource_uri(class_name), self._next_message_id(), selectors)
-            self._instances[key] = parse.parse_instance(self._send(request, True), (class_name, "Get"))
+            self._instances[key] = schema.tag_values(parse.parse_instance(self._send(request, True), (class_name, "Get")), class_name)
         return copy.deepcopy(self._instances[key])
 
     def enumerate(self, class_name):
@@ -94,7 +107,7 @@ class AmtClient:
                 request = envelope.pull_request(uri, self._next_message_id(), page.context)
                 page = parse.parse_enumeration(self._send(request, True), (class_name, "Pull"))
                 items.extend(page.items)
-            self._enumerations[class_name] = items
+            self._enumerations[class_name] = [schema.tag_values(item, class_name) for item in items]
         return copy.deepcopy(self._enumerations[class_name])
 
     def put(self, class_name, instance, selectors=None):
@@ -119,7 +132,8 @@ class AmtClient:
         request = envelope.invoke_request(schema.resource_uri(class_name), method, self._next_message_id(), inputs, selectors)
         if not idempotent:
             self._forget_everything()
-        outputs = parse.parse_method_output(self._send(request, idempotent), method, (class_name, method))
+        outputs = schema.tag_values(parse.parse_method_output(self._send(request, idempotent), method, (class_name, method)),
+                                    "%s.%s" % (class_name, method))
         code = outputs["ReturnValue"]
         if check and code != 0:
             name = schema.return_code_name(class_name, method, code)

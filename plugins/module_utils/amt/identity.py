@@ -9,9 +9,10 @@ import binascii
 import re
 import uuid
 
+from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, IdentityMismatchError, InvalidInputError
 
-SETUP_SERVICE = "AMT_SetupAndConfigurationService"
+SETUP_SERVICE = schema.AMT_SETUP_AND_CONFIGURATION_SERVICE
 GET_UUID = "GetUuid"
 
 _UUID_TEXT = re.compile(r"^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$")

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Intel AMT's class names, resource URIs, enums and method return codes in one place.
 
-Facts come from /work/shared/amt/REFERENCE.md (sections 1.2, 3, 5, 7, 8); numbers are AMT's, names are ours
+Facts come from REFERENCE.md (sections 1.2, 3, 5, 7, 8); numbers are AMT's, names are ours
 where AMT documents none.
 
 Public helpers: resource_uri(), as_bool(), as_int(), as_list(), return_code_name(), error_kind_for().
@@ -11,6 +11,8 @@ Additions to the shared contract: resource_uri(class_name), class_name_of(uri), 
 """
 
 from __future__ import annotations
+
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
 
 AMT_SCHEMA = "http://intel.com/wbem/wscim/1/amt-schema/1/"
 CIM_SCHEMA = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
@@ -26,6 +28,7 @@ AMT_ENVIRONMENT_DETECTION_SETTING_DATA = "AMT_EnvironmentDetectionSettingData"
 AMT_ETHERNET_PORT_SETTINGS = "AMT_EthernetPortSettings"
 AMT_GENERAL_SETTINGS = "AMT_GeneralSettings"
 AMT_KERBEROS_SETTING_DATA = "AMT_KerberosSettingData"
+AMT_MANAGEMENT_PRESENCE_REMOTE_SAP = "AMT_ManagementPresenceRemoteSAP"
 AMT_PUBLIC_KEY_CERTIFICATE = "AMT_PublicKeyCertificate"
 AMT_PUBLIC_KEY_MANAGEMENT_SERVICE = "AMT_PublicKeyManagementService"
 AMT_PUBLIC_PRIVATE_KEY_PAIR = "AMT_PublicPrivateKeyPair"
@@ -38,11 +41,13 @@ AMT_TLS_SETTING_DATA = "AMT_TLSSettingData"
 AMT_USER_INITIATED_CONNECTION_SERVICE = "AMT_UserInitiatedConnectionService"
 AMT_WEB_UI_SERVICE = "AMT_WebUIService"
 AMT_WIFI_PORT_CONFIGURATION_SERVICE = "AMT_WiFiPortConfigurationService"
+CIM_ASSOCIATED_POWER_MANAGEMENT_SERVICE = "CIM_AssociatedPowerManagementService"
 CIM_COMPUTER_SYSTEM_PACKAGE = "CIM_ComputerSystemPackage"
 CIM_IEEE8021X_SETTINGS = "CIM_IEEE8021xSettings"
 CIM_KVM_REDIRECTION_SAP = "CIM_KVMRedirectionSAP"
 CIM_SOFTWARE_IDENTITY = "CIM_SoftwareIdentity"
 CIM_WIFI_ENDPOINT = "CIM_WiFiEndpoint"
+CIM_WIFI_ENDPOINT_CAPABILITIES = "CIM_WiFiEndpointCapabilities"
 CIM_WIFI_ENDPOINT_SETTINGS = "CIM_WiFiEndpointSettings"
 CIM_WIFI_PORT = "CIM_WiFiPort"
 IPS_HOST_BASED_SETUP_SERVICE = "IPS_HostBasedSetupService"
@@ -61,7 +66,7 @@ NET_ADMIN_PASS_ENCRYPTION_HTTP_DIGEST_MD5_A1 = 2
 SIGNING_ALGORITHM_RSA_SHA256 = 2
 
 # AMT_AuthorizationService (REFERENCE.md 4.3)
-ACCESS_PERMISSION = {0: "local", 1: "network", 2: "local_and_network"}
+ACCESS_PERMISSION = {0: "local", 1: "network", 2: "any"}
 REALMS = {
     2: "Redirection", 3: "PT Administration", 4: "Hardware Asset", 5: "Remote Control", 6: "Storage",
     7: "Event Manager", 8: "Storage Admin", 9: "Agent Presence Local", 10: "Agent Presence Remote",
@@ -96,8 +101,8 @@ OPT_IN_STATE = {0: "not_started", 1: "requested", 2: "displayed", 3: "received",
 
 # CIM_WiFiEndpointSettings (REFERENCE.md 5.2)
 WIFI_AUTHENTICATION_METHOD = {
-    1: "other", 2: "open_system", 3: "shared_key", 4: "wpa_psk", 5: "wpa_ieee8021x", 6: "wpa2_psk",
-    7: "wpa2_ieee8021x", 32768: "wpa3_sae", 32769: "wpa3_owe",
+    1: "other", 2: "open_system", 3: "shared_key", 4: "wpa_psk", 5: "wpa_8021x", 6: "wpa2_psk",
+    7: "wpa2_8021x", 32768: "wpa3_sae", 32769: "wpa3_owe",
 }
 WIFI_ENCRYPTION_METHOD = {1: "other", 2: "wep", 3: "tkip", 4: "ccmp", 5: "none"}
 
@@ -219,8 +224,39 @@ def audit_event_code(value):
     1048576, 1048577, ... = 16/0, 16/1, as the simulator answers too. The SDK's text says the top 8 bits; no device
     is known to answer that way.
     """
-    number = int(value)
+    number = as_int(value)
+    if number is None:
+        raise _unreadable(value, "an event id")
     return number >> 16, number & 0xFFFF
+
+
+class DeviceText(str):
+    """Text from a device's answer that remembers where it came from ("Class.Property"), so that a value that does not
+    parse is reported as the device's fault, naming both, instead of escaping as a ValueError."""
+
+    origin = None
+
+
+def _tagged(value, origin):
+    if isinstance(value, str):
+        text = DeviceText(value)
+        text.origin = origin
+        return text
+    if isinstance(value, list):
+        return [_tagged(item, origin) for item in value]
+    return value
+
+
+def tag_values(instance, class_name):
+    """A parsed instance (property -> text, list or EPR) whose texts carry their origin (AmtClient tags every read)."""
+    return dict((name, _tagged(value, "%s.%s" % (class_name, name))) for name, value in instance.items())
+
+
+def _unreadable(value, expected):
+    origin = getattr(value, "origin", None)
+    if origin is None:
+        return DeviceError("the device sent %r where %s was expected" % (str(value), expected))
+    return DeviceError("the device sent %s = %r, which is not %s" % (origin, str(value), expected), class_name=origin.split(".")[0])
 
 
 def as_bool(value):
@@ -232,7 +268,7 @@ def as_bool(value):
         return True
     if text in ("false", "0"):
         return False
-    raise ValueError("not a boolean: %r" % (value,))
+    raise _unreadable(value, "a boolean")
 
 
 def as_int(value):
@@ -240,7 +276,26 @@ def as_int(value):
     if value is None or isinstance(value, int):
         return value
     text = str(value).strip()
-    return int(text) if text else None
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise _unreadable(value, "a whole number") from None
+
+
+def enum_name(table, value):
+    """An enum value's name from table; a value outside the table stays a number, so that nothing is hidden."""
+    number = as_int(value)
+    if number is None:
+        return None
+    return table.get(number, number)
+
+
+def flag_names(value, table):
+    """Names of the bits set in value, from table ((bit, name), ...)."""
+    number = as_int(value) or 0
+    return [name for bit, name in table if number & bit]
 
 
 def as_list(value):

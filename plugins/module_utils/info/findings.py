@@ -12,17 +12,15 @@ evaluate() returns three lists:
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
-from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names
 
 HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
 
 # Application groups the audit policy must cover (HARDENING.md AMT-AUD-03).
-BASELINE_AUDIT_APPLICATIONS = {
-    16: "Security Admin", 17: "Remote Control", 18: "Redirection Manager", 19: "Firmware Update Manager",
-    20: "Security Audit Log", 27: "Wireless Configuration", 29: "KVM", 30: "User Opt-In",
-}
+BASELINE_AUDIT_APPLICATIONS = ("security_admin", "remote_control", "redirection_manager", "firmware_update_manager",
+                               "security_audit_log", "wireless_configuration", "kvm", "user_opt_in")
 
 FEATURES = ("sol", "ider", "kvm", "web_ui")
 
@@ -99,7 +97,7 @@ def _kerberos(facts, _features):
 
 
 def _digest_users(facts, _features):
-    digest = [account["name"] for account in facts["users"]["accounts"] if account["type"] == "digest" and not account["system"]]
+    digest = [account["name"] for account in facts["users"]["accounts"] if account["type"] == "digest"]
     if digest:
         return ["%d digest user account(s) besides admin: %s" % (len(digest), ", ".join(digest))]
     return []
@@ -110,30 +108,29 @@ def _auditor(facts, _features):
     if len(auditors) == 1:
         return []
     if not auditors:
-        return ["no account holds the Audit Log realm (20): admin can clear, disable and reconfigure the audit log"]
-    return ["%d accounts hold the Audit Log realm (20): %s" % (len(auditors), ", ".join(auditors))]
+        return ["no account holds the audit_log realm (20): admin can clear, disable and reconfigure the audit log"]
+    return ["%d accounts hold the audit_log realm (20): %s" % (len(auditors), ", ".join(auditors))]
 
 
 def _audit_enabled(facts, _features):
     audit = facts["audit"]
-    if audit["enabled"]:
+    if audit["policy"]["state"] == "enabled":
         return []
-    return ["the audit log is not enabled (AuditState flags: %s)" % (", ".join(audit["state_flags"]) or "none")]
+    return ["the audit log is not enabled (AuditState flags: %s)" % (", ".join(audit["log"]["state_flags"]) or "none")]
 
 
 def _audit_policy(facts, _features):
-    events = facts["audit"]["audited_events"]
-    if events is None:
+    audited = facts["audit"]["policy"]["events"]
+    if audited is None:
         return Manual("the device has no readable AMT_AuditPolicyRule; review the audit policy with the auditor account")
-    audited = set(int(event.split("/")[0]) for event in events)
-    missing = ["%d (%s)" % (app, name) for app, name in sorted(BASELINE_AUDIT_APPLICATIONS.items()) if app not in audited]
+    missing = [application for application in BASELINE_AUDIT_APPLICATIONS if not audited.get(application)]
     if missing:
         return ["the audit policy records no event of application group(s) %s" % ", ".join(missing)]
     return []
 
 
 def _audit_storage(facts, _features):
-    policy = facts["audit"]["storage_policy"]
+    policy = facts["audit"]["policy"]["storage_policy"]
     if policy == "restricted_rollover":
         return []
     return ["StoragePolicy is %s: old records can be pushed out by filling the log" % policy]
@@ -179,53 +176,55 @@ def _local_tls(facts, _features):
 def _sol_ider(facts, features):
     redirection = facts["redirection"]
     observed = []
-    for feature, enabled in (("sol", redirection["sol_enabled"]), ("ider", redirection["ider_enabled"])):
-        if enabled and feature not in features:
+    for feature in ("sol", "ider"):
+        if redirection[feature] and feature not in features:
             observed.append("%s is enabled but not listed in needed_features" % feature.upper())
-    if redirection["listener_enabled"] and not set(features) & {"sol", "ider", "kvm"}:
+    if redirection["listener"] and not set(features) & {"sol", "ider", "kvm"}:
         observed.append("the redirection listener (16994/16995) is on although no redirection feature is needed")
     return observed
 
 
 def _kvm(facts, features):
     redirection = facts["redirection"]
-    if redirection["kvm_enabled"] and "kvm" not in features:
+    if redirection["kvm"] and "kvm" not in features:
         return ["KVM is enabled but not listed in needed_features"]
     return []
 
 
 def _user_consent(facts, _features):
-    required = facts["redirection"]["opt_in_required"]
-    if required == "none":
-        return ["OptInRequired is none: KVM, IDE-R and boot changes need no user consent"]
-    return []
+    redirection = facts["redirection"]
+    if redirection["user_consent"] != "none":
+        return []
+    if not redirection["consent_policy_changeable"]:
+        return ["OptInRequired is none and the MEBx forbids changing it remotely (CanModifyOptInPolicy=0)"]
+    return ["OptInRequired is none: KVM, IDE-R and boot changes need no user consent"]
 
 
 def _vnc_port(facts, _features):
-    if facts["redirection"]["port_5900_enabled"]:
+    if facts["redirection"]["vnc_port_5900"]:
         return ["Is5900PortEnabled is true: plain RFB on port 5900 with an 8-character password"]
     return []
 
 
 def _open_wifi(facts, _features):
-    weak = ["%s (%s/%s)" % (profile["name"], profile["authentication"], profile["encryption"])
+    weak = ["%s (%s/%s)" % (profile["name"], profile["security"], profile["encryption"])
             for profile in facts["wifi"]["profiles"]
-            if profile["authentication"] in ("open_system", "shared_key") or profile["encryption"] in ("wep", "none")]
+            if profile["security"] in ("open_system", "shared_key") or profile["encryption"] in ("wep", "none")]
     if weak:
         return ["open or WEP wireless profile(s): %s" % ", ".join(weak)]
     return []
 
 
 def _wifi_8021x(facts, _features):
-    shared = ["%s (%s)" % (profile["name"], profile["authentication"]) for profile in facts["wifi"]["profiles"]
-              if profile["authentication"] not in ("wpa_ieee8021x", "wpa2_ieee8021x")]
+    shared = ["%s (%s)" % (profile["name"], profile["security"]) for profile in facts["wifi"]["profiles"]
+              if profile["security"] not in ("wpa_8021x", "wpa2_8021x")]
     if shared:
         return ["wireless profile(s) without 802.1X: %s" % ", ".join(shared)]
     return []
 
 
 def _wifi_sync(facts, _features):
-    if facts["wifi"]["local_profile_sync"] == "unrestricted":
+    if facts["wifi"].get("local_profile_sync") == "unrestricted":
         return ["localProfileSynchronizationEnabled is 3 (unrestricted): the host OS can push any profile"]
     return []
 
@@ -241,54 +240,61 @@ def _web_ui(facts, features):
 
 CONTROLS = (
     Control("AMT-FW-01", HIGH, "Firmware at or above every fixed version", ("firmware",), _firmware_advisories,
-            "Install the OEM BIOS/ME update that carries a fixed AMT firmware; AMT cannot update itself over WS-Man."),
+            "Install the OEM BIOS/ME update that carries a fixed AMT firmware; AMT cannot update itself over WS-Man, so no module does it."),
     Control("AMT-PROV-01", HIGH, "AMT provisioned, never left enabled but unprovisioned", ("provisioning",), _provisioned,
-            "Provision the unit (host-based Setup or AdminSetup over the local interface) or switch AMT off in BIOS."),
+            "Activate AMT on the host with oob.amt.amt_provision (control_mode: acm, or ccm), or switch AMT off in the BIOS."),
     Control("AMT-PROV-02", MEDIUM, "Admin Control Mode where the MEBx password and consent policy are managed remotely",
             ("provisioning",), _admin_control_mode,
-            "Upgrade with IPS_HostBasedSetupService.UpgradeClientToAdmin (needs a trusted provisioning certificate), "
-            "then apply AMT-REDIR-03."),
+            "Upgrade to ACM with oob.amt.amt_provision (control_mode: acm; needs a trusted provisioning certificate), then set "
+            "oob.amt.amt_redirection user_consent (AMT-REDIR-03)."),
     Control("AMT-MEBX-01", HIGH, "MEBx password changed from its factory value", ("users",), _mebx_password,
-            "In ACM call AMT_SetupAndConfigurationService.SetMEBxPassword with a random strong password; in CCM change "
-            "it in the MEBx (Ctrl-P at POST)."),
+            "In ACM set a random strong one with oob.amt.amt_password (mebx_password), or at activation with "
+            "oob.amt.amt_provision (mebx_password); in CCM change it in the MEBx (Ctrl-P at POST)."),
     Control("AMT-ACCT-01", HIGH, "Strong, non-default network admin password", ("users",), _network_admin_password,
-            "Set a new admin password with AMT_AuthorizationService.SetAdminAclEntryEx and keep it in the vault."),
+            "Set a strong admin password with oob.amt.amt_password (new_password) and keep it in the vault."),
     Control("AMT-AUTH-01", MEDIUM, "Kerberos preferred over HTTP Digest", ("users",), _kerberos,
-            "Configure Kerberos (KrbEnabled, realm, SPNs, AES) through the provisioning tooling."),
+            "Configure Kerberos (KrbEnabled, realm, SPNs, AES) through the provisioning tooling; no module sets it yet."),
     Control("AMT-AUTH-02", MEDIUM, "Operator accounts are Kerberos SIDs; digest users kept to a minimum", ("users",), _digest_users,
-            "Replace digest users with AddUserAclEntryEx(KerberosUserSid, ...) and remove them with RemoveUserAclEntry."),
+            "Give operators Kerberos accounts with oob.amt.amt_user (kerberos_sid), then remove the digest users there "
+            "(state: absent, or purge: true with the accounts to keep)."),
     Control("AMT-AUD-01", HIGH, "A dedicated auditor account exists, separate from admin", ("users", "audit"), _auditor,
-            "Add exactly one account with Realms [20] (Audit Log) and network access, held by another team."),
+            "Add exactly one Auditor with oob.amt.amt_user (realms: [audit_log] and nothing else, access: network, preferably "
+            "a kerberos_sid), held by another team than the admin's."),
     Control("AMT-AUD-02", HIGH, "Access Monitor (audit log) enabled", ("audit",), _audit_enabled,
-            "As the auditor (or admin while no auditor exists) call AMT_AuditLog.RequestStateChange(2)."),
+            "oob.amt.amt_audit_policy with state: enabled, as the auditor (or admin while no auditor exists)."),
     Control("AMT-AUD-03", MEDIUM, "Audit policy covers the security-relevant events", ("audit",), _audit_policy,
-            "Enable the missing events with AMT_AuditPolicyRule.SetAuditPolicyBulk as the auditor."),
+            "oob.amt.amt_audit_policy with the missing groups in events (append: true keeps the others), as the auditor."),
     Control("AMT-AUD-04", MEDIUM, "Storage policy keeps recent records when the log fills", ("audit",), _audit_storage,
-            "Set StoragePolicy 2 (restricted roll-over) with MinDaysToKeep longer than the collection interval."),
+            "oob.amt.amt_audit_policy with storage_policy: restricted_rollover and min_days_to_keep longer than the collection interval."),
     Control("AMT-TLS-01", HIGH, "TLS with server authentication on the network interface", ("tls",), _tls_enabled,
-            "Add a server certificate, create AMT_TLSCredentialContext, Put AMT_TLSSettingData Enabled=true, CommitChanges."),
+            "The coming oob.amt.amt_tls module will enforce it; until then add a server certificate, create AMT_TLSCredentialContext, "
+            "Put AMT_TLSSettingData Enabled=true, CommitChanges."),
     Control("AMT-TLS-02", HIGH, "No clear-text WS-Man once TLS is on", ("tls",), _no_clear_text,
-            "Put the remote AMT_TLSSettingData with AcceptNonSecureConnections=false, then CommitChanges."),
+            "The coming oob.amt.amt_tls module will enforce it; until then Put the remote AMT_TLSSettingData with "
+            "AcceptNonSecureConnections=false, then CommitChanges."),
     Control("AMT-TLS-03", LOW, "Mutual TLS for consoles", ("tls",), _mutual_tls,
-            "Add a trusted root, Put AMT_TLSSettingData with MutualAuthentication=true and TrustedCN, then CommitChanges."),
+            "The coming oob.amt.amt_tls module will enforce it; until then add a trusted root, Put AMT_TLSSettingData with "
+            "MutualAuthentication=true and TrustedCN, then CommitChanges."),
     Control("AMT-TLS-04", LOW, "TLS on the local (LMS) interface", ("tls",), _local_tls,
-            "Put the LMS AMT_TLSSettingData instance with Enabled=true, then CommitChanges."),
+            "The coming oob.amt.amt_tls module will enforce it; until then Put the LMS AMT_TLSSettingData instance with "
+            "Enabled=true, then CommitChanges."),
     Control("AMT-REDIR-01", MEDIUM, "SOL and IDE-R/USB-R off unless needed", ("redirection",), _sol_ider,
-            "AMT_RedirectionService.RequestStateChange(32768 + needed bits), then Put ListenerEnabled as needed."),
+            "oob.amt.amt_redirection with sol: false and ider: false unless needed, and listener: false when no redirection "
+            "feature is needed."),
     Control("AMT-REDIR-02", MEDIUM, "KVM off unless needed", ("redirection",), _kvm,
-            "CIM_KVMRedirectionSAP.RequestStateChange(3), then Put the redirection listener state."),
+            "oob.amt.amt_redirection with kvm: false (and listener: false when SOL and IDE-R are off too)."),
     Control("AMT-REDIR-03", HIGH, "User consent required for KVM and redirection", ("redirection",), _user_consent,
-            "In ACM with CanModifyOptInPolicy=1, Put IPS_OptInService with OptInRequired=4294967295 (all)."),
+            "oob.amt.amt_redirection with user_consent: all (ACM, where the MEBx allows it; CCM always requires it)."),
     Control("AMT-REDIR-04", HIGH, "Native VNC port 5900 closed", ("redirection",), _vnc_port,
-            "Put IPS_KVMRedirectionSettingData with Is5900PortEnabled=false."),
+            "oob.amt.amt_redirection with vnc_port_5900: false."),
     Control("AMT-WIFI-01", HIGH, "No open or WEP wireless profiles", ("wifi",), _open_wifi,
-            "Delete the profiles (WS-Transfer Delete of CIM_WiFiEndpointSettings by InstanceID)."),
+            "Remove them with oob.amt.amt_wifi_profile (state: absent, or purge: true with the profiles to keep)."),
     Control("AMT-WIFI-03", LOW, "802.1X (EAP-TLS) wireless profiles preferred", ("wifi",), _wifi_8021x,
-            "Replace PSK profiles with WPA2/WPA3 802.1X profiles (AddWiFiSettings with IEEE8021xSettingsInput)."),
+            "Replace PSK profiles with oob.amt.amt_wifi_profile profiles of security wpa2_8021x and their ieee8021x settings."),
     Control("AMT-WIFI-05", LOW, "Local profile synchronisation as policy decides, never unrestricted", ("wifi",), _wifi_sync,
-            "Put AMT_WiFiPortConfigurationService with localProfileSynchronizationEnabled 0 or 1."),
+            "oob.amt.amt_wifi_profile with local_profile_sync: off or user."),
     Control("AMT-WEB-01", MEDIUM, "Built-in web UI off unless used", ("network",), _web_ui,
-            "Call AMT_WebUIService.RequestStateChange(3)."),
+            "The coming oob.amt.amt_general module will switch it off; until then call AMT_WebUIService.RequestStateChange(3)."),
 )
 
 # Controls WS-Man cannot settle on its own: (id, severity, title, why and what to do).
@@ -316,13 +322,16 @@ MANUAL_CHECKS = (
     ("AMT-RPROV-01", LOW, "Trusted provisioning root hashes limited to the ones in use",
      "amt_info does not read AMT_ProvisioningCertificateHash; compare the enabled hashes with the site allowlist"),
     ("AMT-CIRA-01", MEDIUM, "Only the organisation's MPS servers configured",
-     "compare amt.network.mps_servers with the site's MPS list"),
+     "compare amt.network.mps_servers with the site's MPS list; the coming oob.amt.amt_cira module will set them"),
     ("AMT-CIRA-02", MEDIUM, "MPS authenticated by certificate or strong password",
-     "amt_info does not read the MPS credentials; check them against the site's CIRA template"),
+     "amt_info does not read the MPS credentials; check them against the site's CIRA template (the coming oob.amt.amt_cira "
+     "module will set them)"),
     ("AMT-CIRA-03", LOW, "Remote-access policies and user-initiated CIRA as intended",
-     "amt_info does not read the remote-access policies; compare them with the site's CIRA template"),
+     "amt_info does not read the remote-access policies; compare them with the site's CIRA template (the coming "
+     "oob.amt.amt_cira module will set them)"),
     ("AMT-ENV-01", MEDIUM, "Environment detection set correctly",
-     "compare amt.network.environment_detection with the site's intranet DNS suffixes"),
+     "compare amt.network.environment_detection with the site's intranet DNS suffixes; the coming oob.amt.amt_cira module "
+     "will set them"),
 )
 
 

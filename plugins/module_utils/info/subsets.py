@@ -4,23 +4,24 @@
 
 from __future__ import annotations
 
+from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
 ALL = "all"
 
 # subset -> classes it reads (Get, Enumerate or methods). Order is the order of the result and of the reads.
 SUBSET_CLASSES = {
-    "firmware": ("CIM_SoftwareIdentity",),
-    "provisioning": ("AMT_SetupAndConfigurationService", "IPS_HostBasedSetupService"),
-    "general": ("AMT_GeneralSettings", "AMT_SetupAndConfigurationService"),
-    "network": ("AMT_EthernetPortSettings", "AMT_WebUIService", "AMT_EnvironmentDetectionSettingData",
-                "AMT_ManagementPresenceRemoteSAP"),
-    "tls": ("AMT_TLSSettingData", "AMT_TLSCredentialContext"),
-    "users": ("AMT_AuthorizationService", "AMT_KerberosSettingData"),
-    "wifi": ("AMT_WiFiPortConfigurationService", "CIM_WiFiEndpointSettings"),
-    "audit": ("AMT_AuditLog", "AMT_AuditPolicyRule"),
-    "redirection": ("AMT_RedirectionService", "CIM_KVMRedirectionSAP", "IPS_KVMRedirectionSettingData", "IPS_OptInService"),
-    "power": ("CIM_AssociatedPowerManagementService",),
+    "firmware": (schema.CIM_SOFTWARE_IDENTITY,),
+    "provisioning": (schema.AMT_SETUP_AND_CONFIGURATION_SERVICE, schema.IPS_HOST_BASED_SETUP_SERVICE),
+    "general": (schema.AMT_GENERAL_SETTINGS, schema.AMT_SETUP_AND_CONFIGURATION_SERVICE),
+    "network": (schema.AMT_ETHERNET_PORT_SETTINGS, schema.AMT_WEB_UI_SERVICE, schema.AMT_ENVIRONMENT_DETECTION_SETTING_DATA,
+                schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP),
+    "tls": (schema.AMT_TLS_SETTING_DATA, schema.AMT_TLS_CREDENTIAL_CONTEXT),
+    "users": (schema.AMT_AUTHORIZATION_SERVICE, schema.AMT_KERBEROS_SETTING_DATA),
+    "wifi": (schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, schema.CIM_WIFI_PORT, schema.CIM_WIFI_ENDPOINT_SETTINGS, schema.CIM_IEEE8021X_SETTINGS),
+    "audit": (schema.AMT_AUDIT_LOG, schema.AMT_AUDIT_POLICY_RULE),
+    "redirection": (schema.AMT_REDIRECTION_SERVICE, schema.CIM_KVM_REDIRECTION_SAP, schema.IPS_KVM_REDIRECTION_SETTING_DATA, schema.IPS_OPT_IN_SERVICE),
+    "power": (schema.CIM_ASSOCIATED_POWER_MANAGEMENT_SERVICE,),
 }
 
 SUBSET_NAMES = tuple(SUBSET_CLASSES)

@@ -2,16 +2,18 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Access Monitor: whether AMT audits, which events it records, which are critical, and how it stores them (REFERENCE.md 6).
 
-validate(want) checks the task before anything is sent; read(client) reads AMT_AuditLog and AMT_AuditPolicyRule;
-plan(state, want) lists the changes; check_rights(client, username) refuses, before any write, an admin login on a
-device whose log belongs to an Auditor; apply(client, changes, done) makes them, reading each back; diff() gives before/after.
+AuditPolicy is the unit (units/base.py): it reads AMT_AuditLog and AMT_AuditPolicyRule, refuses before any write an
+admin login on a device whose log belongs to an Auditor, and sends RequestStateChange, SetAuditPolicyBulk and
+SetStoragePolicy. Its state is described with the names and values of amt_audit_policy's options.
 """
 
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
-from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names, read_accounts
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, IndeterminateError, InvalidInputError, NotPermittedError
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import optional
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names, read_accounts
+from ansible_collections.oob.amt.plugins.module_utils.units.base import Unit
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
 # Application names and event names by AuditAppID and EventID (REFERENCE.md 6.3).
 APPLICATIONS = {
@@ -132,16 +134,21 @@ def validate(want):
 
 def read(client):
     log = client.get(schema.AMT_AUDIT_LOG)
-    rule = client.get(schema.AMT_AUDIT_POLICY_RULE)
-    ids = [schema.audit_event_code(value) for value in schema.as_list(rule.get("AuditApplicationEventID"))]
-    types = [schema.as_int(value) for value in schema.as_list(rule.get("PolicyType"))]
+    rule = optional(lambda: client.get(schema.AMT_AUDIT_POLICY_RULE))
+    events = None
+    if rule is not None:
+        ids = [schema.audit_event_code(value) for value in schema.as_list(rule.get("AuditApplicationEventID"))]
+        types = [schema.as_int(value) for value in schema.as_list(rule.get("PolicyType"))]
+        events = dict(zip(ids, types + [NON_CRITICAL] * (len(ids) - len(types))))
     audit_state = schema.as_int(log.get("AuditState")) or 0
     policy = schema.as_int(log.get("StoragePolicy"))
     return {
         "state": DISABLED if audit_state & AUDIT_STATE_DISABLED else ENABLED,
-        "events": dict(zip(ids, types + [NON_CRITICAL] * (len(ids) - len(types)))),
+        # None: firmware without AMT_AuditPolicyRule (before AMT 7).
+        "events": events,
         "storage_policy": STORAGE_POLICY_NAMES.get(policy, "unknown_%s" % policy),
         "min_days_to_keep": schema.as_int(log.get("MinDaysToKeep")) if policy == STORAGE_POLICY["restricted_rollover"] else None,
+        "log": log,
     }
 
 
@@ -162,6 +169,11 @@ def plan(state, want):
     if want["state"] == ENABLED and state["state"] != ENABLED:
         changes.append({"action": "enable"})
     current = state["events"]
+    if current is None:
+        if want["events"] is not None or want["critical"] is not None:
+            raise DeviceError("this firmware has no AMT_AuditPolicyRule, so events and critical_events cannot be set",
+                              class_name=schema.AMT_AUDIT_POLICY_RULE)
+        current = {}
     wanted = _wanted_events(current, want)
     policy_rows = [(True, code, kind) for code, kind in sorted(wanted.items()) if current.get(code) != kind]
     policy_rows += [(False, code, NON_CRITICAL) for code in sorted(set(current) - set(wanted))]
@@ -187,6 +199,8 @@ def summary(change):
 
 
 def _event_view(events, critical_only):
+    if events is None:
+        return None
     view = {}
     for code, kind in sorted(events.items()):
         if critical_only and kind != CRITICAL:
@@ -216,10 +230,6 @@ def after_state(state, changes):
         else:
             after["storage_policy"], after["min_days_to_keep"] = change["policy"], change["days"]
     return after
-
-
-def diff(state, changes):
-    return {"before": describe(state), "after": describe(after_state(state, changes))}
 
 
 # --- rights and applying -------------------------------------------------------------------------------------------
@@ -269,21 +279,36 @@ def _send(client, change):
         ])
 
 
-def _took_effect(client, change):
-    state = read(client)
-    expected = after_state(state, [change])
-    return state == expected
+class AuditPolicy(Unit):
+    """The Access Monitor's state, audited events, critical events and storage policy (module amt_audit_policy)."""
 
+    name = "audit_policy"
 
-def apply(client, changes, done):
-    """Make the changes in order, each read back before the next; the summary of each one made is appended to done."""
-    for change in changes:
-        try:
-            _send(client, change)
-        except IndeterminateError:
-            if not _took_effect(client, change):
-                raise
-        if not _took_effect(client, change):
-            raise DeviceError("the device accepted the change (%s) but does not show it when read back" % summary(change),
-                              class_name=schema.AMT_AUDIT_LOG)
-        done.append(summary(change))
+    def validate(self, options):
+        self.username = options.get("username")
+        return validate(options)
+
+    def read(self, client):
+        return read(client)
+
+    def describe(self, state):
+        return describe(state)
+
+    def plan(self, state):
+        return plan(state, self.want)
+
+    def after(self, state, changes):
+        return after_state(state, changes)
+
+    def preflight(self, client, state, changes):
+        check_rights(client, self.username)
+
+    def summary(self, change):
+        return summary(change)
+
+    def send(self, client, state, change):
+        _send(client, change)
+
+    def landed(self, client, change):
+        state = read(client)
+        return state == after_state(state, [change])

@@ -18,9 +18,13 @@ checked), ``open(username, password)`` (a new client with other credentials, ide
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, SECRET_MASK, SECRET_WRITTEN_MASK, UNCONFIRMED
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import check_password, check_username, digest_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
+    AmtError,
     AuthenticationError,
     DeviceError,
     IndeterminateError,
@@ -34,13 +38,11 @@ SET_ADMIN = "SetAdminAclEntryEx"
 SET_MEBX = "SetMEBxPassword"
 UPDATE_ALWAYS = "always"
 UPDATE_WHEN_DEFAULT = "when_default"
-MASK = "********"
 # SetAdminAclEntryEx codes that refuse the name, not the caller (REFERENCE.md 4.3).
 _NAME_REFUSALS = {
     12: "the device does not accept %r as the admin's name",
     schema.PT_STATUS_DUPLICATE: "%r is already the name of a user account; remove or rename that account first, or choose another new_username",
 }
-MASK_NEW = "******** (new)"
 
 
 class PasswordRequest:
@@ -103,18 +105,26 @@ def plan(state, request):
     return Changes(admin=request.new_password is not None and not state.admin_current, mebx=mebx)
 
 
+ROTATE_ADMIN = "set the admin credentials"
+SET_MEBX_PASSWORD = "set the MEBx password"
+
+
+def summaries(changes):
+    return [summary for summary, wanted in ((ROTATE_ADMIN, changes.admin), (SET_MEBX_PASSWORD, changes.mebx)) if wanted]
+
+
 def target_username(request, state):
     return request.new_username or state.admin_username
 
 
 def diff(state, request, changes):
     """before/after for --diff; passwords appear only as masks."""
-    before = {"admin_username": state.admin_username, "admin_password": MASK}
+    before = {"admin_username": state.admin_username, "admin_password": SECRET_MASK}
     after = {"admin_username": target_username(request, state) if changes.admin else state.admin_username,
-             "admin_password": MASK_NEW if changes.admin else MASK}
+             "admin_password": SECRET_WRITTEN_MASK if changes.admin else SECRET_MASK}
     if request.mebx_password is not None:
-        before["mebx_password"] = "factory default" if state.mebx_is_default else MASK
-        after["mebx_password"] = MASK_NEW if changes.mebx else before["mebx_password"]
+        before["mebx_password"] = "factory default" if state.mebx_is_default else SECRET_MASK
+        after["mebx_password"] = SECRET_WRITTEN_MASK if changes.mebx else before["mebx_password"]
     return {"before": before, "after": after}
 
 
@@ -132,13 +142,17 @@ def _control_mode(client):
 
 
 class PasswordRotation:
-    """One run: read() then apply(). ``changed`` tells, also after a failure, whether the device was changed."""
+    """One run: read() then apply(). Each write is recorded in outcome (units/base.py); after a failure that may have
+    changed the admin credentials, outcome.advice says which credentials authenticate now, found by trying them."""
 
-    def __init__(self, sessions, request):
+    def __init__(self, sessions, request, outcome, sleep=time.sleep, clock=time.monotonic, settle_timeout=60):
         self._sessions = sessions
         self._request = request
+        self._outcome = outcome
         self._own_client = None
-        self.changed = False
+        self._sleep = sleep
+        self._clock = clock
+        self._settle_timeout = settle_timeout
 
     def _login_as_admin(self, username, password):
         """A fresh client authenticated as the admin with these credentials, or None when they are not the admin's."""
@@ -210,49 +224,99 @@ class PasswordRotation:
         inputs = [("Username", username), ("DigestPassword", digest_password(username, realm, self._request.new_password))]
         try:
             client.invoke(AUTHORIZATION, SET_ADMIN, inputs)
-            self.changed = True
+        except IndeterminateError:
+            # Never resend blindly: whether the new credentials work is the read-back.
+            which = self._settle_credentials(username, self._sessions.username)
+            verified = self._login_as_admin(username, self._request.new_password) if which == "new" else None
+            if verified is not None:
+                self._outcome.record(ROTATE_ADMIN, CONFIRMED, verified=True)
+                self._outcome.advice = None
+                return self._use_own(verified)
+            self._outcome.record(ROTATE_ADMIN, REFUSED if which == "old" else UNCONFIRMED)
+            raise
         except (DeviceError, InvalidInputError) as error:
+            self._outcome.record(ROTATE_ADMIN, REFUSED)
             if error.return_value not in _NAME_REFUSALS:
                 raise
             raise InvalidInputError("%s: %s" % (error, _NAME_REFUSALS[error.return_value] % username), class_name=AUTHORIZATION,
                                     method=SET_ADMIN, return_value=error.return_value, return_name=error.return_name)
-        except IndeterminateError:
-            # Never resend blindly: whether the new credentials work is the read-back.
+        except AmtError:
+            self._outcome.record(ROTATE_ADMIN, REFUSED)
+            raise
+        try:
             verified = self._login_as_admin(username, self._request.new_password)
-            if verified is None:
-                raise IndeterminateError(
-                    "%s.%s was sent but no answer came back, and the new credentials for %r do not authenticate: "
-                    "the old password is most likely still valid. Run again to retry" % (AUTHORIZATION, SET_ADMIN, username),
-                    class_name=AUTHORIZATION, method=SET_ADMIN)
-            self.changed = True
-            return self._use_own(verified)
-        verified = self._login_as_admin(username, self._request.new_password)
+        except AmtError:
+            # Acknowledged, but the device went away before the new credentials could be tried (a restart, say).
+            self._outcome.record(ROTATE_ADMIN, CONFIRMED, verified=False)
+            self._settle_credentials(username, self._sessions.username)
+            raise
         if verified is None:
-            raise DeviceError(
-                "%s.%s succeeded but a new session with the new credentials for %r does not authenticate as the admin. "
-                "Check the device with the old and the new password before running again" % (AUTHORIZATION, SET_ADMIN, username),
-                class_name=AUTHORIZATION, method=SET_ADMIN)
+            self._outcome.record(ROTATE_ADMIN, CONFIRMED, verified=False)
+            self._settle_credentials(username, self._sessions.username)
+            raise DeviceError("%s.%s succeeded but a new session with the new credentials for %r does not authenticate as the admin"
+                              % (AUTHORIZATION, SET_ADMIN, username), class_name=AUTHORIZATION, method=SET_ADMIN)
+        self._outcome.record(ROTATE_ADMIN, CONFIRMED, verified=True)
         return self._use_own(verified)
+
+    def _credentials_that_work(self, new_username, old_username):
+        """'new', 'old' or None: which admin credentials authenticate, trying the new ones first."""
+        for which, username, password in (("new", new_username, self._request.new_password),
+                                          ("old", old_username, self._sessions.password)):
+            try:
+                client = self._login_as_admin(username, password)
+            except AmtError:
+                continue
+            if client is not None:
+                client.close()
+                return which
+        return None
+
+    def _settle_credentials(self, new_username, old_username):
+        """After an unsettled rotation, find which credentials work (waiting out a restart), say so in the outcome and
+        return 'new', 'old' or None."""
+        deadline = self._clock() + self._settle_timeout
+        which = self._credentials_that_work(new_username, old_username)
+        while which is None and self._clock() < deadline:
+            self._sleep(2)
+            which = self._credentials_that_work(new_username, old_username)
+        if which == "new":
+            self._outcome.advice = ("The admin credentials HAVE changed: the new password (as %r) authenticates now and the old one"
+                                    " no longer does. Use the new password from now on; a re-run reports no change." % new_username)
+        elif which == "old":
+            self._outcome.advice = ("The admin credentials have NOT changed: the old password (as %r) still authenticates."
+                                    " Run the task again to rotate them." % old_username)
+        else:
+            self._outcome.advice = ("Neither the new password (as %r) nor the old one (as %r) authenticates yet, although the device"
+                                    " was tried for %d s: try the new password first, then the old one."
+                                    % (new_username, old_username, self._settle_timeout))
+        return which
 
     def _set_mebx(self, client, state):
         try:
             client.invoke(SETUP, SET_MEBX, [("Password", self._request.mebx_password)])
         except NotPermittedError as error:
+            self._outcome.record(SET_MEBX_PASSWORD, REFUSED)
             raise NotPermittedError(
                 "%s (the device's MEBx password policy refuses a remote change now: it may allow it only while the "
                 "password is the default, only during setup, or never). Set it at the console (Ctrl-P at boot)" % error,
                 class_name=SETUP, method=SET_MEBX, return_value=error.return_value, return_name=error.return_name)
         except InvalidInputError as error:
+            self._outcome.record(SET_MEBX_PASSWORD, REFUSED)
             raise InvalidInputError("%s: the device rejected mebx_password; it may enforce a stricter OEM rule "
                                     "(for example only ! @ # $ %% ^ * as special characters)" % error,
                                     class_name=SETUP, method=SET_MEBX, return_value=error.return_value, return_name=error.return_name)
         except IndeterminateError:
             if state.mebx_is_default and not _mebx_is_default(client):
-                self.changed = True
+                self._outcome.record(SET_MEBX_PASSWORD, CONFIRMED, verified=True)
                 return
+            self._outcome.record(SET_MEBX_PASSWORD, UNCONFIRMED)
             raise
-        self.changed = True
-        if state.mebx_is_default and _mebx_is_default(client):
+        except AmtError:
+            self._outcome.record(SET_MEBX_PASSWORD, REFUSED)
+            raise
+        still_default = state.mebx_is_default and _mebx_is_default(client)
+        self._outcome.record(SET_MEBX_PASSWORD, CONFIRMED, verified=not still_default if state.mebx_is_default else None)
+        if still_default:
             raise DeviceError("%s.%s returned success but the MEBx password still reads as the factory default"
                               % (SETUP, SET_MEBX), class_name=SETUP, method=SET_MEBX)
 

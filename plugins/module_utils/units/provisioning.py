@@ -32,6 +32,7 @@ import time
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.identity import require_uuid
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiError, firmware_version
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import check_password
 from ansible_collections.oob.amt.plugins.module_utils.units.provisioning_cert import CERT_OPTION, matches_suffix
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
@@ -271,14 +272,21 @@ class LocalInterface:
         self._secret_dirs = []
 
 
-class Provisioner:
-    """One run: read, plan, and (unless check_mode) apply and verify. run() returns (changed, result, diff)."""
+STOP_CONFIGURATION = "return the device to pre-provisioning (StopConfiguration)"
+ACTION_SUMMARIES = {ACTION_ACTIVATE: "activate AMT in %s", ACTION_UPGRADE: "upgrade to %s",
+                    ACTION_RESTART: "restart the interrupted activation in %s"}
 
-    def __init__(self, mei, local_factory, request, check_mode=False, expected_uuid=None, sleep=time.sleep):
+
+class Provisioner:
+    """One run: read, plan, and (unless outcome.check_mode) apply and verify. run() fills the outcome (units/base.py):
+    what it plans, each write with its status, the diff and the result fields."""
+
+    def __init__(self, mei, local_factory, request, outcome, expected_uuid=None, sleep=time.sleep):
         self.mei = mei
         self._local_factory = local_factory
         self.request = request
-        self.check_mode = check_mode
+        self.outcome = outcome
+        self.check_mode = outcome.check_mode
         self.expected_uuid = expected_uuid
         self._sleep = sleep
         self.local = None
@@ -291,6 +299,10 @@ class Provisioner:
         check_identity(host, self.expected_uuid)
         want = self.request.control_mode
         action = plan(host, want)
+        mebx = mebx_outcome(action, want, self.request.mebx_password)
+        if action != ACTION_NONE:
+            self.outcome.planned = [ACTION_SUMMARIES[action] % want.upper()]
+        self.outcome.diff = diff(host, want, action, mebx)
         self.local = self._local_factory(host["local_tls_enforced"])
         try:
             self._prepare(host, action)
@@ -298,16 +310,14 @@ class Provisioner:
                 self._apply(host, action)
         finally:
             self.local.close()
-        mebx = mebx_outcome(action, want, self.request.mebx_password)
-        result = {
+        self.outcome.extra.update({
             "control_mode": want if action != ACTION_NONE else host["control_mode"],
             "uuid": host["uuid"],
             "digest_realm": self.digest_realm,
             "firmware_version": host["firmware_version"],
             "local_tls_enforced": host["local_tls_enforced"],
             "mebx_password": mebx,
-        }
-        return action != ACTION_NONE, result, diff(host, want, action, mebx)
+        })
 
     # --- sessions -------------------------------------------------------------------------------------------
     def _system_session(self):
@@ -347,7 +357,7 @@ class Provisioner:
     def _apply(self, host, action):
         want = self.request.control_mode
         if action == ACTION_RESTART:
-            self.mei.stop_configuration()
+            self._record(STOP_CONFIGURATION, self.mei.stop_configuration)
             if self.mei.get_provisioning_state() != 0:
                 raise DeviceError("StopConfiguration did not return the device to pre-provisioning; unprovision it first")
         if action == ACTION_UPGRADE:
@@ -368,15 +378,36 @@ class Provisioner:
                 return True
         return False
 
-    def _activating_call(self, call, expected_mode):
+    def _record(self, summary, call):
+        """Run one write that has no read-back of its own, recording it as confirmed or refused."""
+        try:
+            result = call()
+        except IndeterminateError:
+            self.outcome.record(summary, UNCONFIRMED)
+            raise
+        except AmtError:
+            self.outcome.record(summary, REFUSED)
+            raise
+        self.outcome.record(summary, CONFIRMED)
+        return result
+
+    def _activating_call(self, call, expected_mode, summary):
         """Run a call that should leave the device in expected_mode; a lost answer is settled by reading the mode."""
         try:
             call()
         except IndeterminateError:
             if not self._mode_after(expected_mode):
+                self.outcome.record(summary, UNCONFIRMED)
                 raise
+            self.outcome.record(summary, CONFIRMED, verified=True)
+            return
+        except AmtError:
+            self.outcome.record(summary, REFUSED)
+            raise
         if not self._mode_after(expected_mode):
+            self.outcome.record(summary, CONFIRMED, verified=False)
             raise DeviceError("the activating call succeeded but the management engine does not report %s" % expected_mode)
+        self.outcome.record(summary, CONFIRMED, verified=True)
 
     def _admin_password_inputs(self):
         return [("NetAdminPassEncryptionType", DIGEST_MD5_A1),
@@ -386,9 +417,9 @@ class Provisioner:
         system = self._system_session()
         inputs = self._admin_password_inputs()
         if not host["local_tls_enforced"]:
-            self._activating_call(lambda: system.invoke(HOST_SETUP, "Setup", inputs), CCM)
+            self._activating_call(lambda: system.invoke(HOST_SETUP, "Setup", inputs), CCM, "activate AMT in CCM (Setup)")
             return
-        system.invoke(HOST_SETUP, "Setup", inputs)
+        self._record("start the CCM activation (Setup)", lambda: system.invoke(HOST_SETUP, "Setup", inputs))
         if self.mei.get_provisioning_state() != 1:
             raise DeviceError("Setup succeeded but the device is not in provisioning, so CommitChanges cannot follow")
         self._commit(self._admin_session(), CCM)
@@ -396,7 +427,8 @@ class Provisioner:
     def _commit(self, client, expected_mode):
         """CommitChanges ends TLS-enforced activation; after a refusal the device goes back to pre so the play can retry."""
         try:
-            self._activating_call(lambda: client.invoke(SETUP, "CommitChanges"), expected_mode)
+            self._activating_call(lambda: client.invoke(SETUP, "CommitChanges"), expected_mode,
+                                  "commit the activation in %s (CommitChanges)" % expected_mode.upper())
         except IndeterminateError:
             raise
         except AmtError as error:
@@ -409,11 +441,13 @@ class Provisioner:
     def _send_chain(self, client):
         chain = self.request.certificate.chain_der
         for index, der in enumerate(chain):
-            client.invoke(HOST_SETUP, "AddNextCertInChain", [
+            inputs = [
                 ("NextCertificate", base64.b64encode(der).decode("ascii")),
                 ("IsLeafCertificate", index == 0),
                 ("IsRootCertificate", index == len(chain) - 1),
-            ])
+            ]
+            self._record("send provisioning certificate %d of %d" % (index + 1, len(chain)),
+                         lambda inputs=inputs: client.invoke(HOST_SETUP, "AddNextCertInChain", inputs))
         if schema.as_int(client.get(HOST_SETUP).get("CertChainStatus")) != CHAIN_COMPLETE:
             raise DeviceError("the device accepted every certificate but does not report the chain complete")
 
@@ -426,33 +460,34 @@ class Provisioner:
 
     def _set_mebx(self, client):
         if self.request.mebx_password:
-            client.invoke(SETUP, "SetMEBxPassword", [("Password", self.request.mebx_password)])
+            self._record("set the MEBx password", lambda: client.invoke(SETUP, "SetMEBxPassword", [("Password", self.request.mebx_password)]))
 
     def _activate_acm(self):
         system = self._system_session()
         self._send_chain(system)
         inputs = self._admin_password_inputs() + self._signed_nonce_inputs(system)
-        self._activating_call(lambda: system.invoke(HOST_SETUP, "AdminSetup", inputs), ACM)
+        self._activating_call(lambda: system.invoke(HOST_SETUP, "AdminSetup", inputs), ACM, "activate AMT in ACM (AdminSetup)")
         if self.request.mebx_password:
             self._set_mebx(self._admin_session())
 
     def _upgrade(self):
         self._send_chain(self._admin)
         inputs = self._signed_nonce_inputs(self._admin)
-        self._activating_call(lambda: self._admin.invoke(HOST_SETUP, "UpgradeClientToAdmin", inputs), ACM)
+        self._activating_call(lambda: self._admin.invoke(HOST_SETUP, "UpgradeClientToAdmin", inputs), ACM, "upgrade to ACM (UpgradeClientToAdmin)")
         if self.request.mebx_password:
             self._set_mebx(self._admin_session())
 
     def _activate_acm_over_tls(self):
         certificate = self.request.certificate
-        device_cert_hash = self.mei.start_configuration_hbased(certificate.leaf_hash, "sha256")
+        device_cert_hash = self._record("start the host-based ACM configuration (StartConfigurationHBased)",
+                                        lambda: self.mei.start_configuration_hbased(certificate.leaf_hash, "sha256"))
         username, password = self.mei.get_local_system_account()
         try:
             session = self.local.session(username, password, pinned_fingerprint=device_cert_hash, certificate=certificate)
             if self.digest_realm is None:
                 self.digest_realm = session.get(schema.AMT_GENERAL_SETTINGS).get("DigestRealm")
-            session.invoke(AUTHORIZATION, "SetAdminAclEntryEx", [
-                ("Username", ADMIN_USERNAME), ("DigestPassword", admin_digest_password(self.digest_realm, self.request.admin_password))])
+            self._record("set the admin password (SetAdminAclEntryEx)", lambda: session.invoke(AUTHORIZATION, "SetAdminAclEntryEx", [
+                ("Username", ADMIN_USERNAME), ("DigestPassword", admin_digest_password(self.digest_realm, self.request.admin_password))]))
             self._set_mebx(session)
         except AmtError as error:
             error.message = "%s. %s" % (error.message, self._abandon_activation())
@@ -467,7 +502,7 @@ class Provisioner:
         """
         try:
             if self.mei.get_provisioning_state() == 1:
-                self.mei.stop_configuration()
+                self._record(STOP_CONFIGURATION, self.mei.stop_configuration)
                 return "The device was returned to pre-provisioning"
             mode = schema.CONTROL_MODE.get(self.mei.get_control_mode(), "unknown")
         except AmtError as mei_error:

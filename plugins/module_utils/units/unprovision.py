@@ -21,9 +21,12 @@ import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.identity import read_uuid, require_uuid
+from ansible_collections.oob.amt.plugins.module_utils.amt.facts import read_firmware, read_provisioning
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import firmware_version
-from ansible_collections.oob.amt.plugins.module_utils.info.gather import auditor_names, read_accounts, read_firmware, read_provisioning
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names, read_accounts
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
+    AmtError,
     DeviceError,
     IndeterminateError,
     InvalidInputError,
@@ -69,6 +72,10 @@ def validate(request):
         raise InvalidInputError("assume_unprovisioned_if_unreachable applies only to transport=network: the host interface reads the state itself")
     if request.verify_timeout < 0:
         raise InvalidInputError("verify_timeout must be 0 or more seconds, got %d" % request.verify_timeout)
+
+
+def summary(mode):
+    return "unprovision (%s)" % mode
 
 
 def firmware_major(version):
@@ -207,9 +214,10 @@ class NetworkUnprovision:
             return []
         return auditor_names(read_accounts(self._client_factory()))
 
-    def apply(self, asset, blockers):
-        """Call (Partial)Unprovision, then verify. Returns the evidence of the result."""
+    def apply(self, asset, blockers, outcome):
+        """Call (Partial)Unprovision, record it in outcome, then verify. Returns the evidence of the result."""
         method = METHODS[self._request.mode]
+        action = summary(self._request.mode)
         inputs = [("ProvisioningMode", PROVISIONING_MODE_CURRENT)] if self._request.mode == MODE_FULL else None
         client = self._client_factory()
         try:
@@ -218,14 +226,21 @@ class NetworkUnprovision:
             # The interface often drops before the answer arrives: the read-back decides, never a resend.
             evidence = self._verify(client)
             if evidence is None:
+                outcome.record(action, REFUSED)
                 raise IndeterminateError(
                     "%s.%s was sent but no answer came back and the device still reads as provisioned: it did not take "
                     "effect. Run again to retry" % (SETUP, method), class_name=SETUP, method=method)
+            outcome.record(action, CONFIRMED, verified=True)
             return evidence
+        except AmtError:
+            outcome.record(action, REFUSED)
+            raise
         code = outputs["ReturnValue"]
         if code != 0:
+            outcome.record(action, REFUSED)
             raise self._refusal(method, code, asset, blockers)
         evidence = self._verify(client)
+        outcome.record(action, CONFIRMED, verified=evidence is not None)
         if evidence is None:
             raise DeviceError("%s.%s returned success but after %d s the device still answers on port %d and reads as provisioned"
                               % (SETUP, method, self._request.verify_timeout, self._port), class_name=SETUP, method=method)
@@ -294,9 +309,16 @@ class LocalUnprovision:
                                     "is in admin control mode (ACM): run with transport=network and the admin credentials",
                                     method="Unprovision")
 
-    def apply(self):
-        self._mei.unprovision()
-        if not _wait_for(lambda: self._state() == "pre", self._request.verify_timeout, self._clock, self._sleep):
+    def apply(self, outcome):
+        action = summary(MODE_FULL)
+        try:
+            self._mei.unprovision()
+        except AmtError:
+            outcome.record(action, REFUSED)
+            raise
+        verified = _wait_for(lambda: self._state() == "pre", self._request.verify_timeout, self._clock, self._sleep)
+        outcome.record(action, CONFIRMED, verified=verified)
+        if not verified:
             raise DeviceError("the host interface accepted Unprovision but after %d s the firmware still reports the %s state"
                               % (self._request.verify_timeout, self._state()), method="Unprovision")
         return {"verified": True, "evidence": "the firmware reports the pre-provisioning state over MEI"}

@@ -15,22 +15,17 @@ import re
 import ssl
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
-from ansible_collections.oob.amt.plugins.module_utils.amt.client import embedded, epr
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
-    DeviceError,
-    IndeterminateError,
-    InvalidInputError,
-    NotPermittedError,
-)
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import embedded, epr, optional
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
-CIM_WIFI_ENDPOINT_CAPABILITIES = "CIM_WiFiEndpointCapabilities"
-
-SECURITY = {"wpa2_psk": 6, "wpa2_8021x": 7, "wpa3_sae": 32768, "wpa_psk": 4, "wpa_8021x": 5}
+# The security and encryption a profile may use: the device's names (schema) minus open networks, WEP and OWE.
+SECURITY = dict((name, value) for value, name in schema.WIFI_AUTHENTICATION_METHOD.items()
+                if name in ("wpa2_psk", "wpa2_8021x", "wpa3_sae", "wpa_psk", "wpa_8021x"))
 SECURITY_NAMES = dict((value, name) for name, value in SECURITY.items())
 PSK_SECURITY = frozenset(["wpa2_psk", "wpa3_sae", "wpa_psk"])
 REFUSED_SECURITY = frozenset(["open", "open_system", "shared_key", "wep"])
-ENCRYPTION = {"ccmp": 4, "tkip": 3}
-ENCRYPTION_NAMES = dict((value, name) for name, value in ENCRYPTION.items())
+ENCRYPTION = dict((name, value) for value, name in schema.WIFI_ENCRYPTION_METHOD.items() if name in ("ccmp", "tkip"))
 EAP_METHODS = {
     "eap_tls": 0, "eap_ttls_mschapv2": 1, "peapv0_eap_mschapv2": 2, "peapv1_eap_gtc": 3, "eap_fast_mschapv2": 4,
     "eap_fast_gtc": 5, "eap_md5": 6, "eap_psk": 7, "eap_sim": 8, "eap_aka": 9, "eap_fast_tls": 10,
@@ -55,8 +50,6 @@ BSS_TYPE_INFRASTRUCTURE = 3
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _HEX_PSK = re.compile(r"^[0-9A-Fa-f]{64}$")
 MAX_PRIORITY = 255
-MASK = "********"
-MASK_WRITTEN = "******** (written)"
 
 # Advice for the ReturnValues AddWiFiSettings / UpdateWiFiSettings answer with (REFERENCE.md 5.1, 8.2).
 _PROFILE_WRITE_ADVICE = {
@@ -213,8 +206,8 @@ def _profile_from_device(settings, ieee8021x_by_name):
         "instance_id": settings.get("InstanceID"),
         "ssid": settings.get("SSID"),
         "priority": schema.as_int(settings.get("Priority")),
-        "security": SECURITY_NAMES.get(auth) or schema.WIFI_AUTHENTICATION_METHOD.get(auth, "unknown_%s" % auth),
-        "encryption": ENCRYPTION_NAMES.get(enc) or schema.WIFI_ENCRYPTION_METHOD.get(enc, "unknown_%s" % enc),
+        "security": schema.WIFI_AUTHENTICATION_METHOD.get(auth, "unknown_%s" % auth),
+        "encryption": schema.WIFI_ENCRYPTION_METHOD.get(enc, "unknown_%s" % enc),
         "ieee8021x": None,
     }
     ieee = ieee8021x_by_name.get(name)
@@ -248,7 +241,16 @@ def read_profiles(client):
 
 
 def read(client, want):
-    """The device's profiles, and the port settings the play asks about (nothing else is read)."""
+    """The device's profiles, and the port settings the play asks about (nothing else is read).
+
+    want None reads everything there is, for amt_info; a device without Wi-Fi then reports no profiles and no settings.
+    """
+    if want is None:
+        service = optional(lambda: client.get(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE))
+        if service is None:
+            return {"profiles": {}, "service": None, "port": None}
+        ports = client.enumerate(schema.CIM_WIFI_PORT)
+        return {"profiles": read_profiles(client), "service": service, "port": ports[0] if ports else None}
     state = {"profiles": read_profiles(client), "service": None, "port": None}
     if want.get("local_profile_sync") is not None or want.get("uefi_profile_share") is not None:
         state["service"] = client.get(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE)
@@ -302,6 +304,9 @@ def plan(state, want):
                 changes.append({"action": "delete", "name": profile["name"], "instance_id": existing["instance_id"]})
             continue
         view = _desired_view(profile)
+        if _masked_secret(profile) and (existing is None or want["update_password"] == "always"):
+            raise InvalidInputError("profile %s: its passphrase or 802.1X password is the mask %s that results show in place of secrets;"
+                                    " give the real secret to write it" % (profile["name"], SECRET_MASK))
         if existing is None:
             changes.append({"action": "add", "name": profile["name"], "profile": profile, "view": view})
         elif _readable(existing) != view or want["update_password"] == "always":
@@ -317,6 +322,11 @@ def plan(state, want):
     if port is not None and schema.as_int(port.get("EnabledState")) != WIFI_PORT[want["wifi_port"]]:
         changes.append({"action": "wifi_port", "name": want["wifi_port"]})
     return changes
+
+
+def _masked_secret(profile):
+    secrets = [profile.get("passphrase"), (profile.get("ieee8021x") or {}).get("password")]
+    return any(secret in (SECRET_MASK, SECRET_WRITTEN_MASK) for secret in secrets)
 
 
 def _check_table_room(current, changes):
@@ -368,7 +378,7 @@ def _service_view(service):
 
 def describe(state):
     """The device's wireless state without secrets, as returned to the play."""
-    result = {"profiles": [_diff_profile(profile, MASK) for profile in _by_priority(state["profiles"].values())]}
+    result = {"profiles": [_diff_profile(profile, SECRET_MASK) for profile in _by_priority(state["profiles"].values())]}
     result.update(_service_view(state["service"]))
     if state["port"] is not None:
         result["wifi_port"] = WIFI_PORT_NAMES.get(schema.as_int(state["port"].get("EnabledState")), "unknown")
@@ -380,15 +390,15 @@ def _by_priority(profiles):
 
 
 def diff(state, changes):
-    """before/after for --diff; secrets appear only as masks, and a secret this run writes as MASK_WRITTEN."""
+    """before/after for --diff; secrets appear only as masks, and a secret this run writes as SECRET_WRITTEN_MASK."""
     before = describe(state)
-    profiles = dict((name, _diff_profile(profile, MASK)) for name, profile in state["profiles"].items())
+    profiles = dict((name, _diff_profile(profile, SECRET_MASK)) for name, profile in state["profiles"].items())
     after = dict(before)
     for change in changes:
         if change["action"] == "delete":
             profiles.pop(change["name"], None)
         elif change["action"] in ("add", "update"):
-            profiles[change["name"]] = _diff_profile(change["view"], MASK_WRITTEN)
+            profiles[change["name"]] = _diff_profile(change["view"], SECRET_WRITTEN_MASK)
         elif change["action"] == "service":
             service = dict(state["service"], **change["properties"])
             after.update(_service_view(service))
@@ -476,7 +486,7 @@ def check_capabilities(client, changes):
     if not writes:
         return
     try:
-        capabilities = client.enumerate(CIM_WIFI_ENDPOINT_CAPABILITIES)
+        capabilities = client.enumerate(schema.CIM_WIFI_ENDPOINT_CAPABILITIES)
     except DeviceError as error:
         if error.fault == "DestinationUnreachable":
             return  # firmware without the class: the profile write itself is the check
@@ -502,25 +512,12 @@ def _wifi_endpoint(client):
 
 
 def _written(client, change):
-    """Whether the device now holds the change (re-read: the write's cache entry was dropped)."""
+    """Whether the device now holds the profile change (re-read: the write's cache entry was dropped)."""
     profiles = read_profiles(client)
     if change["action"] == "delete":
         return change["name"] not in profiles
     existing = profiles.get(change["name"])
     return existing is not None and _readable(existing) == change["view"]
-
-
-def _send_then_verify(client, change, send):
-    """Send one write; if its answer was lost, read back before reporting; after an answer, verify it took effect."""
-    try:
-        send()
-    except IndeterminateError:
-        if not _written(client, change):
-            raise
-        return
-    if not _written(client, change):
-        raise DeviceError("the device accepted the %s of wireless profile %s but does not show it when read back" % (change["action"], change["name"]),
-                          class_name=schema.CIM_WIFI_ENDPOINT_SETTINGS)
 
 
 def _invoke_profile_write(client, method, inputs, name):
@@ -529,53 +526,43 @@ def _invoke_profile_write(client, method, inputs, name):
         _raise_for_return(outputs, method, name)
 
 
-def _apply_profile(client, change, endpoint_epr):
+def _send_profile(client, change):
     name = change["name"]
     if change["action"] == "delete":
-        _send_then_verify(client, change, lambda: client.delete(schema.CIM_WIFI_ENDPOINT_SETTINGS, {"InstanceID": change["instance_id"]}))
+        client.delete(schema.CIM_WIFI_ENDPOINT_SETTINGS, {"InstanceID": change["instance_id"]})
         return
     inputs = _profile_inputs(client, change["profile"])
     if change["action"] == "add":
-        inputs.insert(0, ("WiFiEndpoint", endpoint_epr))
+        inputs.insert(0, ("WiFiEndpoint", _wifi_endpoint(client)))
         method = "AddWiFiSettings"
     else:
         inputs.insert(0, ("WiFiEndpointSettings", epr(schema.CIM_WIFI_ENDPOINT_SETTINGS, {"InstanceID": change["instance_id"]})))
         method = "UpdateWiFiSettings"
-    _send_then_verify(client, change, lambda: _invoke_profile_write(client, method, inputs, name))
+    _invoke_profile_write(client, method, inputs, name)
 
 
-def _apply_service(client, state, change):
-    instance = dict(state["service"], **change["properties"])
-    client.put(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, instance)
-    stored = client.get(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE)
-    for name, value in change["properties"].items():
-        if str(stored.get(name)).lower() != str(value).lower():
-            raise DeviceError("the device accepted %s=%s but reads back %s" % (name, value, stored.get(name)),
-                              class_name=schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, method="Put")
+def _port_selectors(port):
+    return dict((key, port.get(key)) for key in ("CreationClassName", "DeviceID", "SystemCreationClassName", "SystemName"))
 
 
-def _apply_port(client, state, change):
-    port = state["port"]
-    selectors = dict((key, port.get(key)) for key in ("CreationClassName", "DeviceID", "SystemCreationClassName", "SystemName"))
-    client.invoke(schema.CIM_WIFI_PORT, "RequestStateChange", [("RequestedState", WIFI_PORT[change["name"]])], selectors=selectors)
-    reread = client.enumerate(schema.CIM_WIFI_PORT)
-    if not reread or schema.as_int(reread[0].get("EnabledState")) != WIFI_PORT[change["name"]]:
-        raise DeviceError("the Wi-Fi port did not change to %s" % change["name"], class_name=schema.CIM_WIFI_PORT, method="RequestStateChange")
+def send(client, state, change):
+    if change["action"] in ("add", "update", "delete"):
+        _send_profile(client, change)
+    elif change["action"] == "service":
+        client.put(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE, dict(state["service"], **change["properties"]))
+    else:
+        client.invoke(schema.CIM_WIFI_PORT, "RequestStateChange", [("RequestedState", WIFI_PORT[change["name"]])],
+                      selectors=_port_selectors(state["port"]))
 
 
-def apply(client, state, changes, done):
-    """Make the changes in order, each read back before the next; the summary of each one made is appended to done."""
-    endpoint_epr = None
-    for change in changes:
-        if change["action"] in ("add", "update", "delete"):
-            if change["action"] == "add" and endpoint_epr is None:
-                endpoint_epr = _wifi_endpoint(client)
-            _apply_profile(client, change, endpoint_epr)
-        elif change["action"] == "service":
-            _apply_service(client, state, change)
-        else:
-            _apply_port(client, state, change)
-        done.append(summary(change))
+def landed(client, change):
+    if change["action"] in ("add", "update", "delete"):
+        return _written(client, change)
+    if change["action"] == "service":
+        stored = client.get(schema.AMT_WIFI_PORT_CONFIGURATION_SERVICE)
+        return all(str(stored.get(name)).lower() == str(value).lower() for name, value in change["properties"].items())
+    ports = client.enumerate(schema.CIM_WIFI_PORT)
+    return bool(ports) and schema.as_int(ports[0].get("EnabledState")) == WIFI_PORT[change["name"]]
 
 
 def summary(change):
@@ -584,3 +571,62 @@ def summary(change):
     if change["action"] == "wifi_port":
         return "set Wi-Fi port %s" % change["name"]
     return "%s profile %s" % (change["action"], change["name"])
+
+
+PROFILE_KEYS = ("name", "ssid", "priority", "security", "encryption", "passphrase", "ieee8021x", "state")
+_SETTINGS_OPTIONS = ("local_profile_sync", "uefi_profile_share", "wifi_port")
+
+
+def desired_state(options):
+    """The task's wireless state: profiles from O(profiles) or the single-profile options, and the port settings."""
+    if options.get("profiles") is not None:
+        profiles = options["profiles"]
+    elif options.get("name") is not None:
+        profiles = [dict((key, options.get(key)) for key in PROFILE_KEYS)]
+    else:
+        profiles = []
+    want = {
+        "profiles": profiles,
+        "profiles_option": options.get("profiles") is not None,
+        "purge": bool(options.get("purge")),
+        "update_password": options.get("update_password") or "on_create",
+    }
+    want.update((key, options.get(key)) for key in _SETTINGS_OPTIONS)
+    if not profiles and not want["purge"] and all(want[key] is None for key in _SETTINGS_OPTIONS):
+        raise InvalidInputError("nothing to manage: give name, profiles, purge, local_profile_sync, uefi_profile_share or wifi_port")
+    validate(want)
+    return want
+
+
+class WifiProfiles(Unit):
+    """Wireless profiles and the Wi-Fi port settings (module amt_wifi_profile). Built with options=None it only reads,
+    everything the device has, as amt_info reports it."""
+
+    name = "wifi"
+
+    def __init__(self, options=None):
+        self.want = None if options is None else desired_state(options)
+
+    def read(self, client):
+        return read(client, self.want)
+
+    def describe(self, state):
+        return describe(state)
+
+    def plan(self, state):
+        return plan(state, self.want)
+
+    def diff(self, state, changes):
+        return diff(state, changes)
+
+    def preflight(self, client, state, changes):
+        check_capabilities(client, changes)
+
+    def summary(self, change):
+        return summary(change)
+
+    def send(self, client, state, change):
+        send(client, state, change)
+
+    def landed(self, client, change):
+        return landed(client, change)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
 
 
 @pytest.mark.parametrize("class_name,uri", [
@@ -71,8 +72,19 @@ def test_as_bool(text, value):
 
 
 def test_as_bool_rejects_other_text():
-    with pytest.raises(ValueError):
+    with pytest.raises(DeviceError):
         schema.as_bool("yes")
+
+
+def test_values_that_do_not_parse_name_their_class_and_property():
+    instance = schema.tag_values({"Priority": "high", "ElementName": "corp", "Realms": ["3", "x"]}, "CIM_WiFiEndpointSettings")
+    with pytest.raises(DeviceError) as raised:
+        schema.as_int(instance["Priority"])
+    assert "CIM_WiFiEndpointSettings.Priority = 'high'" in str(raised.value)
+    assert raised.value.class_name == "CIM_WiFiEndpointSettings" and raised.value.kind == "device_error"
+    with pytest.raises(DeviceError, match=r"CIM_WiFiEndpointSettings\.Realms"):
+        [schema.as_int(realm) for realm in instance["Realms"]]
+    assert instance["ElementName"] == "corp"
 
 
 def test_as_int_and_as_list():

@@ -92,8 +92,8 @@ def test_disabling_comes_after_the_other_changes_and_enabling_before():
 
 def test_diff_names_events():
     current = device({ACL_ENTRY_ADDED: 0})
-    changes = audit_policy.plan(current, validated(events="all", critical_events={"security_admin": ["acl_entry_added"]}))
-    difference = audit_policy.diff(current, changes)
+    unit = audit_policy.AuditPolicy({"events": "all", "critical_events": {"security_admin": ["acl_entry_added"]}})
+    difference = unit.diff(current, unit.plan(current))
     assert difference["before"]["events"] == {"security_admin": ["acl_entry_added"]}
     assert difference["after"]["critical_events"] == {"security_admin": ["acl_entry_added"]}
     assert "kvm_session_started" in difference["after"]["events"]["redirection_manager"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.units import password as unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Outcome
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AuthenticationError,
@@ -80,6 +81,7 @@ class Client:
 
 class Sessions:
     username = "admin"
+    password = OLD
 
     def __init__(self, device):
         self.device = device
@@ -99,9 +101,26 @@ class Sessions:
         return Client(self.device, username)
 
 
+class Clock:
+    """A clock that moves only when the rotation sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def rotation_for(device, request):
+    clock = Clock()
+    return unit.PasswordRotation(Sessions(device), request, Outcome("credentials", False), sleep=clock.sleep, clock=clock)
+
+
 def run(device, request, check_mode=False):
-    sessions = Sessions(device)
-    rotation = unit.PasswordRotation(sessions, request)
+    rotation = rotation_for(device, request)
     try:
         client, state = rotation.read()
         changes = unit.plan(state, request)
@@ -110,6 +129,10 @@ def run(device, request, check_mode=False):
         return state, changes, rotation
     finally:
         rotation.close()
+
+
+def statuses(rotation):
+    return [(write.action, write.status, write.verified) for write in rotation._outcome.writes]  # pylint: disable=protected-access
 
 
 def test_validate_needs_something_to_do():
@@ -153,8 +176,8 @@ def test_diff_masks_every_password():
     state = unit.DeviceState("admin", admin_current=False, control_mode="acm", mebx_is_default=True)
     diff = unit.diff(state, request, unit.plan(state, request))
     assert diff == {
-        "before": {"admin_username": "admin", "admin_password": unit.MASK, "mebx_password": "factory default"},
-        "after": {"admin_username": "ops", "admin_password": unit.MASK_NEW, "mebx_password": unit.MASK_NEW},
+        "before": {"admin_username": "admin", "admin_password": SECRET_MASK, "mebx_password": "factory default"},
+        "after": {"admin_username": "ops", "admin_password": SECRET_WRITTEN_MASK, "mebx_password": SECRET_WRITTEN_MASK},
     }
     assert NEW not in repr(diff) and MEBX not in repr(diff)
 
@@ -162,7 +185,7 @@ def test_diff_masks_every_password():
 def test_change_sends_the_hash_then_verifies_with_a_fresh_session():
     device = Device()
     state, changes, rotation = run(device, unit.PasswordRequest(new_password=NEW, new_username="ops"))
-    assert changes.admin and rotation.changed
+    assert changes.admin and statuses(rotation) == [(unit.ROTATE_ADMIN, "confirmed", True)]
     assert device.writes == [("SetAdminAclEntryEx", {"Username": "ops", "DigestPassword": digest_password("ops", REALM, NEW)})]
     assert (device.admin, state.admin_username) == ("ops", "admin")
 
@@ -171,7 +194,7 @@ def test_new_credentials_that_work_mean_no_write():
     device = Device()
     device.digest = digest_password("admin", REALM, NEW)
     state, changes, rotation = run(device, unit.PasswordRequest(new_password=NEW))
-    assert state.admin_current and not changes.any and not rotation.changed
+    assert state.admin_current and not changes.any and statuses(rotation) == []
     assert device.writes == []
 
 
@@ -185,18 +208,19 @@ def test_check_mode_reads_only():
 def test_failed_verification_reports_a_change_and_no_success():
     device = Device()
     device.ignore_set_admin = True
-    rotation = unit.PasswordRotation(Sessions(device), unit.PasswordRequest(new_password=NEW))
+    rotation = rotation_for(device, unit.PasswordRequest(new_password=NEW))
     client, state = rotation.read()
     with pytest.raises(DeviceError, match="does not authenticate as the admin"):
         rotation.apply(client, state, unit.plan(state, unit.PasswordRequest(new_password=NEW)))
-    assert rotation.changed
+    assert statuses(rotation) == [(unit.ROTATE_ADMIN, "confirmed", False)]
+    assert "have NOT changed" in rotation._outcome.advice  # pylint: disable=protected-access
 
 
 def test_lost_answer_is_read_back_not_resent():
     device = Device()
     device.set_admin_lost = True
     _state, changes, rotation = run(device, unit.PasswordRequest(new_password=NEW))
-    assert changes.admin and rotation.changed
+    assert changes.admin and statuses(rotation) == [(unit.ROTATE_ADMIN, "confirmed", True)]
     assert [method for method, _inputs in device.writes] == ["SetAdminAclEntryEx"]
 
 
@@ -204,9 +228,28 @@ def test_lost_answer_without_effect_is_indeterminate():
     device = Device()
     device.set_admin_lost = True
     device.ignore_set_admin = True
-    with pytest.raises(IndeterminateError, match="old password is most likely still valid"):
-        run(device, unit.PasswordRequest(new_password=NEW))
+    rotation = rotation_for(device, unit.PasswordRequest(new_password=NEW))
+    client, state = rotation.read()
+    with pytest.raises(IndeterminateError):
+        rotation.apply(client, state, unit.plan(state, unit.PasswordRequest(new_password=NEW)))
     assert len(device.writes) == 1
+    # The old password was tried and still works: the write did not land, and the outcome says so.
+    assert statuses(rotation) == [(unit.ROTATE_ADMIN, "refused", None)]
+    assert "have NOT changed: the old password" in rotation._outcome.advice  # pylint: disable=protected-access
+
+
+def test_lost_answer_while_the_device_restarts_is_settled_by_trying_both_passwords():
+    device = Device()
+    device.set_admin_lost = True
+    device.ignore_set_admin = True
+    device.digest = "unreachable"  # neither password authenticates while it restarts
+    rotation = rotation_for(device, unit.PasswordRequest(new_password=NEW))
+    rotation._sessions.current = lambda: Client(device, "admin")  # pylint: disable=protected-access
+    client, state = rotation.read()
+    with pytest.raises(IndeterminateError):
+        rotation.apply(client, state, unit.plan(state, unit.PasswordRequest(new_password=NEW)))
+    assert statuses(rotation) == [(unit.ROTATE_ADMIN, "unconfirmed", None)]
+    assert "Neither the new password" in rotation._outcome.advice  # pylint: disable=protected-access
 
 
 def test_mebx_refusal_names_the_policy_and_keeps_the_code():

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.units import provisioning as unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import Outcome
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     DeviceError,
     IdentityMismatchError,
@@ -187,17 +188,20 @@ class _Client:
 
 
 def _provisioner(mei):
-    return unit.Provisioner(mei, None, unit.ProvisionRequest("ccm", STRONG), sleep=lambda seconds: None)
+    return unit.Provisioner(mei, None, unit.ProvisionRequest("ccm", STRONG), Outcome("provisioning", False), sleep=lambda seconds: None)
 
 
 def test_lost_answer_is_settled_by_reading_the_mode_back():
     provisioner = _provisioner(_Mei([0, 1]))
-    provisioner._activating_call(lambda: _Client(IndeterminateError("lost")).invoke("c", "m"), "ccm")  # pylint: disable=protected-access
+    provisioner._activating_call(lambda: _Client(IndeterminateError("lost")).invoke("c", "m"), "ccm", "activate")  # pylint: disable=protected-access
+    assert [write.to_result() for write in provisioner.outcome.writes] == [{"action": "activate", "status": "confirmed", "verified": True}]
 
 
 def test_lost_answer_without_effect_stays_indeterminate():
+    provisioner = _provisioner(_Mei([0]))
     with pytest.raises(IndeterminateError):
-        _provisioner(_Mei([0]))._activating_call(lambda: _Client(IndeterminateError("lost")).invoke("c", "m"), "ccm")  # pylint: disable=protected-access
+        provisioner._activating_call(lambda: _Client(IndeterminateError("lost")).invoke("c", "m"), "ccm", "activate")  # pylint: disable=protected-access
+    assert provisioner.outcome.indeterminate and provisioner.outcome.changed
 
 
 def test_refused_commit_returns_the_device_to_pre_and_explains_data_missing():

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.units import unprovision as unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import Outcome
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     DeviceError,
     IdentityMismatchError,
@@ -157,7 +158,7 @@ def test_local_waits_for_the_pre_state():
     clock = Clock()
     mei = FakeMei(settles_after=3)
     job = unit.LocalUnprovision(mei, unit.UnprovisionRequest(transport="local", verify_timeout=10), clock=clock, sleep=clock.sleep)
-    assert job.apply()["verified"] is True
+    assert job.apply(Outcome("unprovisioning", False))["verified"] is True
     assert clock.now == 3.0
 
 
@@ -166,7 +167,7 @@ def test_local_reports_a_state_that_never_settles():
     mei = FakeMei(settles_after=100)
     job = unit.LocalUnprovision(mei, unit.UnprovisionRequest(transport="local", verify_timeout=5), clock=clock, sleep=clock.sleep)
     with pytest.raises(DeviceError, match="after 5 s the firmware still reports the post state"):
-        job.apply()
+        job.apply(Outcome("unprovisioning", False))
 
 
 class FakeClient:
@@ -213,39 +214,39 @@ def network_job(port, client, mode="full", verify_timeout=0):
 
 def test_full_sends_provisioning_mode_and_verifies_the_closed_port():
     client = FakeClient()
-    evidence = network_job(closed_port(), client).apply(ASSET, [])
+    evidence = network_job(closed_port(), client).apply(ASSET, [], Outcome("unprovisioning", False))
     assert client.invoked == [("Unprovision", [("ProvisioningMode", 1)])]
     assert evidence["verified"] is True and evidence["evidence"].endswith("closed")
 
 
 def test_partial_sends_no_inputs(open_port):
     client = FakeClient(state="0")
-    evidence = network_job(open_port, client, mode="partial").apply(ASSET, [])
+    evidence = network_job(open_port, client, mode="partial").apply(ASSET, [], Outcome("unprovisioning", False))
     assert client.invoked == [("PartialUnprovision", None)]
     assert evidence == {"verified": True, "evidence": "ProvisioningState reads pre"}
 
 
 def test_lost_answer_with_closed_port_took_effect_and_is_not_resent():
     client = FakeClient(lose_answer=True)
-    assert network_job(closed_port(), client).apply(ASSET, [])["verified"] is True
+    assert network_job(closed_port(), client).apply(ASSET, [], Outcome("unprovisioning", False))["verified"] is True
     assert len(client.invoked) == 1
 
 
 def test_lost_answer_with_a_provisioned_device_is_indeterminate(open_port):
     client = FakeClient(lose_answer=True, state="2")
     with pytest.raises(IndeterminateError, match="did not take effect"):
-        network_job(open_port, client).apply(ASSET, [])
+        network_job(open_port, client).apply(ASSET, [], Outcome("unprovisioning", False))
     assert len(client.invoked) == 1
 
 
 def test_success_that_leaves_the_device_provisioned_is_an_error(open_port):
     with pytest.raises(DeviceError, match="still answers on port"):
-        network_job(open_port, FakeClient(state="2")).apply(ASSET, [])
+        network_job(open_port, FakeClient(state="2")).apply(ASSET, [], Outcome("unprovisioning", False))
 
 
 def test_refusal_is_raised_with_the_auditor_named(open_port):
     with pytest.raises(NotPermittedError, match="Auditor account 'audit'"):
-        network_job(open_port, FakeClient(return_value=16)).apply(ASSET, ["audit"])
+        network_job(open_port, FakeClient(return_value=16)).apply(ASSET, ["audit"], Outcome("unprovisioning", False))
 
 
 class ClockClient:

@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.units import wifi
+from ansible_collections.oob.amt.plugins.module_utils.units import base, wifi
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 from ansible_collections.oob.amt.tests.unit.plugins.module_utils.wsman.tls_material import TlsMaterial
 
@@ -231,8 +231,8 @@ def test_diff_masks_passphrases_and_marks_written_ones():
     current = state(device_profile("office", ssid="OLD"))
     changes = wifi.plan(current, want(psk_profile()))
     difference = wifi.diff(current, changes)
-    assert difference["before"]["profiles"][0]["passphrase"] == wifi.MASK
-    assert difference["after"]["profiles"][0] == dict(difference["after"]["profiles"][0], ssid="OFFICE", passphrase=wifi.MASK_WRITTEN)
+    assert difference["before"]["profiles"][0]["passphrase"] == base.SECRET_MASK
+    assert difference["after"]["profiles"][0] == dict(difference["after"]["profiles"][0], ssid="OFFICE", passphrase=base.SECRET_WRITTEN_MASK)
     assert PASSPHRASE not in repr(difference)
 
 
@@ -240,5 +240,5 @@ def test_8021x_password_is_masked_in_the_diff():
     settings = {"eap_method": "peapv0_eap_mschapv2", "identity": "host1", "password": "Radius-secret-1"}
     changes = wifi.plan(state(), want(psk_profile(security="wpa2_8021x", passphrase=None, ieee8021x=settings)))
     after = wifi.diff(state(), changes)["after"]["profiles"][0]
-    assert after["ieee8021x"]["password"] == wifi.MASK_WRITTEN
+    assert after["ieee8021x"]["password"] == base.SECRET_WRITTEN_MASK
     assert "Radius-secret-1" not in repr(after)
