@@ -43,6 +43,32 @@ module_docs() {
     done
 }
 
+# ansible-core 2.17, the oldest release meta/runtime.yml admits, runs modules on Python 3.7 and later (2.18 and 2.19 on 3.8
+# and later); amt_provision and a local amt_unprovision run on the managed host, so all module code must run there.
+OLDEST_TARGET_PYTHON=3.7
+
+target_python() {
+    vermin --no-tips --violations -t="$OLDEST_TARGET_PYTHON-" plugins/modules plugins/module_utils
+    local root python
+    root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
+    python=$(compgen -G "${root:-/nonexistent}/versions/$OLDEST_TARGET_PYTHON.*/bin/python" | head -n 1 || true)
+    if [[ -z $python ]]; then
+        echo "SKIPPED compiling under Python $OLDEST_TARGET_PYTHON: no pyenv interpreter (only vermin's check above ran)"
+        return 0
+    fi
+    # compile() writes no bytecode into the staged copy.
+    find plugins/modules plugins/module_utils -name '*.py' -print0 \
+        | xargs -0 "$python" -c 'import sys
+for path in sys.argv[1:]:
+    with open(path, "rb") as source:
+        compile(source.read(), path, "exec")
+print("%d files compile under Python %s" % (len(sys.argv) - 1, sys.version.split()[0]))'
+}
+
+ansible_releases() {
+    "$tools_dir/test-ansible-releases.sh" "$collection" "$collections_root/release-venvs"
+}
+
 changelog_lint() {
     antsibull-changelog lint
 }
@@ -75,6 +101,8 @@ run_check "collection unit tests" collection_unit_tests
 run_check "simulator tests" simulator_tests
 run_check "integration tests" integration_tests
 run_check "ansible-doc on every module" module_docs
+run_check "target Python $OLDEST_TARGET_PYTHON" target_python
+run_check "older ansible-core releases" ansible_releases
 run_check "antsibull-changelog lint" changelog_lint
 run_check "collection build" collection_build
 
