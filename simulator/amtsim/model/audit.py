@@ -58,7 +58,7 @@ class AuditLog(Component):
         app, event_id = event
         if event not in events.ALWAYS_LOGGED and (not self.enabled or f"{app}:{event_id}" not in self.policy):
             return
-        now = int(time.time())
+        now = self.device.clock.now()  # the firmware stamps records with its own clock, whatever a console set it to
         if len(self.records) >= CAPACITY and not self._make_room(now):
             return
         username = None if caller is None else caller.username
