@@ -22,7 +22,6 @@ an "unreachable" address has no listener, so a module that sent anything there f
   test_connection_options.py    234; 127.77.234.250 unreachable
   test_smoke.py                 236
   test_round_trip.py            237
-  test_amt_redirection.py       239; 127.77.239.250 unreachable
   test_amt_user.py              238; 127.77.238.250 unreachable
   test_amt_redirection.py       239; 127.77.239.250 unreachable
 """
