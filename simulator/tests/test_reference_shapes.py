@@ -228,7 +228,9 @@ def test_answer_has_what_the_reference_lists(row, start_fleet, shapes_pki):
 
 
 def test_every_served_class_without_a_capture_has_a_row():
-    from amtsim.model.device import _COMPONENT_OF_CLASS
+    from amtsim.model.device import _COMPONENT_OF_CLASS as served
+    # A class with a property table is checked property by property by test_property_completeness instead.
+    _COMPONENT_OF_CLASS = set(served) - set(TABLES)  # pylint: disable=invalid-name
     captured = {"AMT_AuditLog", "AMT_AuthorizationService", "AMT_EnvironmentDetectionSettingData", "AMT_GeneralSettings",
                 "AMT_RedirectionService", "AMT_SetupAndConfigurationService", "AMT_TLSCredentialContext", "AMT_TLSSettingData",
                 "AMT_UserInitiatedConnectionService", "AMT_WiFiPortConfigurationService", "CIM_KVMRedirectionSAP",
@@ -236,7 +238,7 @@ def test_every_served_class_without_a_capture_has_a_row():
                 "IPS_KVMRedirectionSettingData", "IPS_OptInService", "AMT_PublicKeyCertificate", "AMT_PublicKeyManagementService"}
     # Association instances (EPR-valued keys) and the 802.1x settings, which no source describes beyond their names.
     not_described = {"CIM_AssociatedPowerManagementService", "CIM_IEEE8021xSettings", "CIM_BootSourceSetting"}
-    covered = {row[3] for row in ROWS} | set(TABLES)
+    covered = {row[3] for row in ROWS}
     assert set(_COMPONENT_OF_CLASS) - captured - not_described <= covered
 
 
