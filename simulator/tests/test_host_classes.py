@@ -18,7 +18,7 @@ from amtsim.model.message_log import BOOT_PROGRESS
 from amtsim.types import class_uri
 
 FIRMWARE = "16.1.27.2176"
-OLD_FIRMWARE = "9.5.61.3012"
+OLD_FIRMWARE = "7.1.91.3272"  # before the alarm occurrences (8) and the OS power saving service (10)
 SERVICE_SELECTORS = {"CreationClassName": "CIM_PowerManagementService", "Name": "Intel(r) AMT Power Management Service",
                      "SystemCreationClassName": "CIM_ComputerSystem", "SystemName": "Intel(r) AMT"}
 MANAGED_SYSTEM = _epr_xml(class_uri("CIM_ComputerSystem"), {"CreationClassName": "CIM_ComputerSystem", "Name": "ManagedSystem"})

@@ -2,10 +2,11 @@
 
 AddAlarm takes an IPS_AlarmClockOccurrence template (InstanceID, ElementName, StartTime as a CIM datetime,
 Interval as a CIM interval, DeleteOnCompletion) and answers an EPR to the new occurrence, as go-wsman-messages
-(pkg/wsman/amt/alarmclock) and MeshCommander send and read it. Return codes are AMT's PT_STATUS values. Our
-choices (UNCONFIRMED): at most 5 alarms (MAX_LIMIT_REACHED), an InstanceID in use is DUPLICATE, a StartTime not
-after the device's clock or a malformed value is INVALID_PARAMETER. AMT_AlarmClockService reports the earliest
-alarm in NextAMTAlarmTime. The model does not wake the host when an alarm comes due.
+(pkg/wsman/amt/alarmclock) and MeshCommander send and read it; it fails once 5 alarms exist (intel/lms
+AMT_AlarmClockService.h, MOF 8.0.0). Return codes are AMT's PT_STATUS values: MAX_LIMIT_REACHED for the sixth
+alarm; our choices (UNCONFIRMED): an InstanceID in use is DUPLICATE, a StartTime not after the device's clock or a
+malformed value is INVALID_PARAMETER, and AMT_AlarmClockService reports the earliest alarm in its deprecated
+NextAMTAlarmTime. The model does not wake the host when an alarm comes due.
 """
 from __future__ import annotations
 

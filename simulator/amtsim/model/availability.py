@@ -1,8 +1,9 @@
 """Which firmware generations serve a class at all; a class a generation lacks is unknown there.
 
 Sources: MeshCommander asks for IPS_IPv6PortSettings only from AMT 6 and for IPS_ScreenConfigurationService and
-IPS_PowerManagementService only from AMT 10; Intel's IPS_ScreenConfigurationService MOF is version 10.0.0. The
-first release of the alarm clock occurrences (AMT 11) is our reading of the SDK's feature list (UNCONFIRMED).
+IPS_PowerManagementService only from AMT 10; in intel/lms (CIM_Framework/CIMFramework/CPPClasses/Include) the
+IPS_ScreenConfigurationService MOF is version 10.0.0 and AMT_AlarmClockService's AddAlarm, which creates
+IPS_AlarmClockOccurrence instances, comes with its MOF 8.0.0.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ FIRST_MAJOR = {
     "IPS_IPv6PortSettings": 6,
     "IPS_ScreenConfigurationService": 10,
     "IPS_PowerManagementService": 10,
-    "IPS_AlarmClockOccurrence": 11,
+    "IPS_AlarmClockOccurrence": 8,
 }
 
 

@@ -1,13 +1,13 @@
 """The host's screens and what AMT does with them: IPS_ScreenSettingData, IPS_ScreenConfigurationService
 (screen blanking), IPS_SecIOService and CIM_RedirectionService (the KVM redirection service).
 
-Values follow go-wsman-messages' recorded responses (pkg/wsman/wsmantesting/responses/ips/screensetting,
-ips/secio, cim/redirectionservice); IPS_ScreenConfigurationService follows Intel's CIM framework header
-generated from its MOF 10.0.0 (CurrentState, EnabledState, RemainingConsecutiveRebootsNum; SetSessionState with
-SessionState 0 close / 1 open and ConsecutiveRebootsNum 0..3) and MeshCommander, which offers blanking when bit 0
-of EnabledState is set. Our choices (UNCONFIRMED): blanking is offered in admin control mode only; its element
-names; SetSessionState answers PT_STATUS codes; screens read inactive while the host is not in S0; the KVM
-service is enabled exactly when the KVM access point is.
+Values follow go-wsman-messages' recorded responses (pkg/wsman/wsmantesting/responses/ips/screensetting, ips/secio,
+cim/redirectionservice); IPS_ScreenConfigurationService follows Intel's CIM framework class generated from its MOF
+10.0.0 (intel/lms CIM_Framework/CIMFramework/CPPClasses/Include) (CurrentState, EnabledState,
+RemainingConsecutiveRebootsNum; SetSessionState with SessionState 0 close / 1 open and ConsecutiveRebootsNum 0..3)
+and MeshCommander, which offers blanking when bit 0 of EnabledState is set. Our choices (UNCONFIRMED): blanking is
+offered in admin control mode only; its element names; SetSessionState answers PT_STATUS codes; screens read
+inactive while the host is not in S0; the KVM service is enabled exactly when the KVM access point is.
 """
 from __future__ import annotations
 

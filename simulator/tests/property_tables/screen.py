@@ -23,9 +23,9 @@ TABLE = {
         "optional": ["AccessLog"],
     },
     "IPS_ScreenConfigurationService": {
-        # Not in go-wsman-messages: Intel's CIM framework header generated from the class's MOF 10.0.0, whose
-        # own properties are all optional; the CIM_Service keys and EnabledState (MeshCommander reads bit 0).
-        "source": "Intel CIM framework, IPS_ScreenConfigurationService.h (MOF 10.0.0)",
+        # Not in go-wsman-messages: Intel's CIM framework class generated from the MOF 10.0.0, whose own
+        # properties are all optional; required are the CIM_Service keys and EnabledState (MeshCommander reads bit 0).
+        "source": "intel/lms:CIM_Framework/CIMFramework/CPPClasses/Include/IPS_ScreenConfigurationService.h",
         "properties": ["CreationClassName", "EnabledState", "Name", "SystemCreationClassName", "SystemName"],
         "optional": ["CurrentState", "ElementName", "RemainingConsecutiveRebootsNum", "RequestedState"],
     },
