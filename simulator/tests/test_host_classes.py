@@ -298,3 +298,19 @@ def test_add_alarm_needs_the_occurrence_class(open_session):
     _device, session = open_session(firmware=OLD_FIRMWARE)
     assert fault_subcode(_add_alarm(session, "early", _in_hours(2))) == "ActionNotSupported"
     assert one(session, "AMT_AlarmClockService", "Name") == "Intel(r) AMT Alarm Clock Service"
+
+
+# --- persistence ------------------------------------------------------------------------------------------------
+def test_alarms_event_log_and_boot_reason_survive_a_restart(open_session, host_pki):
+    from amtsim.model import Device
+    device, session = open_session()
+    assert return_value(_add_alarm(session, "kept", _in_hours(3))) == 0
+    assert change_power(session, "10") == 0
+    assert return_value(session.invoke("IPS_PowerManagementService", "RequestOSPowerSavingStateChange",
+                                       [("OSPowerSavingState", "3")])) == 0
+    restored = Device.from_state(device.to_state(), host_pki)
+    assert restored.alarm_clock.alarms == device.alarm_clock.alarms and len(restored.alarm_clock.alarms) == 1
+    assert restored.message_log.records == device.message_log.records
+    assert (restored.host_power.boot_reason, restored.host_power.os_power_saving_state) == (1, 3)
+    restored.factory_reset(keep_admin=False)
+    assert restored.alarm_clock.alarms == [] and restored.message_log.records == device.message_log.records
