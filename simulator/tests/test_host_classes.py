@@ -314,3 +314,28 @@ def test_alarms_event_log_and_boot_reason_survive_a_restart(open_session, host_p
     assert (restored.host_power.boot_reason, restored.host_power.os_power_saving_state) == (1, 3)
     restored.factory_reset(keep_admin=False)
     assert restored.alarm_clock.alarms == [] and restored.message_log.records == device.message_log.records
+
+
+def test_screen_blanking_survives_warm_resets_only(open_session):
+    _device, session = open_session()
+
+    def blanking():
+        service = items(session, "IPS_ScreenConfigurationService")[0]
+        return service["CurrentState"][0], service["RemainingConsecutiveRebootsNum"][0]
+
+    def open_blanking(reboots):
+        answer = session.invoke("IPS_ScreenConfigurationService", "SetSessionState",
+                                [("SessionState", "1"), ("ConsecutiveRebootsNum", reboots)])
+        assert return_value(answer) == 0
+
+    open_blanking("1")
+    assert change_power(session, "10") == 0  # warm reset: one reboot used
+    assert blanking() == ("1", "0")
+    assert change_power(session, "10") == 0  # none left: the session ends
+    assert blanking() == ("0", "0")
+    open_blanking("3")
+    assert change_power(session, "5") == 0  # a power cycle ends it whatever remains
+    assert blanking() == ("0", "0")
+    open_blanking("2")
+    assert change_power(session, OFF_SOFT) == 0
+    assert blanking() == ("0", "0")

@@ -6,18 +6,21 @@ their recorded responses); RequestOSPowerSavingStateChange answers the CIM codes
 5 invalid parameter, 4097 invalid state transition). Our choices (UNCONFIRMED): the OS power saving state can
 only change while the host is in S0 and reads 0 (Unknown) while it is not; every boot returns the OS to full
 power; IPS_HostBootReason reports Reason 1 (as recorded) after a boot a console caused, 0 before any, with the
-S-state the host came from.
+S-state the host came from. A boot or a power-off is passed on to the screen blanking session, which only a warm
+reset survives.
 """
 from __future__ import annotations
 
 from amtsim.model import availability
 from amtsim.model.component import Component, epr_input, int_input, result
+from amtsim.model.power import ON
 from amtsim.types import Instance
 
 FULL_POWER, OS_POWER_SAVING = 2, 3
 UNKNOWN = 0
 COMPLETED, INVALID_PARAMETER, INVALID_STATE_TRANSITION = 0, 5, 4097
 REASON_UNKNOWN, REASON_REMOTE = 0, 1
+WARM_RESETS = (10, 14)  # CIM PowerState: master bus reset, graceful or not
 # CIM PowerState -> ACPI S-state number
 _SX_OF_POWER_STATE = {2: 0, 3: 1, 4: 3, 7: 4, 8: 5}
 _POWER_SCHEMES = (
@@ -43,13 +46,17 @@ class HostPower(Component):
     def _host_on(self) -> bool:
         return self.device.host_powered_on()
 
-    def power_changed(self, previous_state: int, booted: bool) -> None:
-        """Called by the power service after RequestPowerStateChange changed the host's power."""
+    def power_changed(self, requested: int, previous_state: int) -> None:
+        """Called by the power service after RequestPowerStateChange(requested) carried out its change."""
+        now_on = self._host_on()
+        booted = now_on and (previous_state != ON or requested != ON)
         if booted:
             self.os_power_saving_state = FULL_POWER
             self.boot_reason = REASON_REMOTE
             self.previous_sx_state = _SX_OF_POWER_STATE.get(previous_state, 0)
             self.device.message_log.host_booted()
+        if booted or not now_on:
+            self.device.screen.host_restarted(warm=booted and requested in WARM_RESETS)
         self.changed()
 
     # --- IPS_PowerManagementService -----------------------------------------------------------------------

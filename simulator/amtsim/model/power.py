@@ -112,7 +112,7 @@ class Power(Component):
             self.boot_role = 32768  # a one-time boot configuration is consumed by the boot
         self.changed()
         self.device.audit.log(event, caller)
-        self.device.host_power.power_changed(previous_state, new_state == ON and (previous_state != ON or requested != 2))
+        self.device.host_power.power_changed(requested, previous_state)
         return result(CIM_COMPLETED)
 
     # --- boot ---------------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@
 Values follow go-wsman-messages' recorded responses (pkg/wsman/wsmantesting/responses/ips/screensetting, ips/secio,
 cim/redirectionservice); IPS_ScreenConfigurationService follows Intel's CIM framework class generated from its MOF
 10.0.0 (intel/lms CIM_Framework/CIMFramework/CPPClasses/Include) (CurrentState, EnabledState,
-RemainingConsecutiveRebootsNum; SetSessionState with SessionState 0 close / 1 open and ConsecutiveRebootsNum 0..3)
-and MeshCommander, which offers blanking when bit 0 of EnabledState is set. Our choices (UNCONFIRMED): blanking is
-offered in admin control mode only; its element names; SetSessionState answers PT_STATUS codes; screens read
-inactive while the host is not in S0; the KVM service is enabled exactly when the KVM access point is.
+RemainingConsecutiveRebootsNum; SetSessionState with SessionState 0 close / 1 open and ConsecutiveRebootsNum 0..3;
+only warm resets count as reboots the session survives) and MeshCommander, which offers blanking when bit 0 of
+EnabledState is set. Our choices (UNCONFIRMED): blanking is offered in admin control mode only; its element names;
+SetSessionState answers PT_STATUS codes; screens read inactive while the host is not in S0; the KVM service is
+enabled exactly when the KVM access point is.
 """
 from __future__ import annotations
 
@@ -67,6 +68,14 @@ class Screen(Component):
         self.blanking_reboots = reboots if self.blanking_session else 0
         self.changed()
         return result(SUCCESS)
+
+    def host_restarted(self, warm: bool) -> None:
+        """A warm reset uses up one of the reboots the blanking session survives; anything else ends it."""
+        if self.blanking_session and warm and self.blanking_reboots > 0:
+            self.blanking_reboots -= 1
+        else:
+            self.blanking_session, self.blanking_reboots = False, 0
+        self.changed()
 
     def _secio_instances(self, caller) -> list:
         return [Instance("IPS_SecIOService", {
