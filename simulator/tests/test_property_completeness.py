@@ -1,5 +1,5 @@
 """Property completeness: every class in tests/property_tables, enumerated over the wire on a simulated 16.1 device
-in each profile, answers instances whose property names are exactly the table's required ones plus any subset of
+in each profile the simulator offers, answers instances whose property names are exactly the table's required ones plus any subset of
 its optional ones.
 
 Each module of property_tables defines ``TABLE = {class: {"source", "properties", "optional"}}``, built from
@@ -20,10 +20,10 @@ import pytest
 from conftest import ENUMERATION, NS_ENUM, DigestClient, client_tls_context
 from test_fixture_shapes import Session, _request
 
+from amtsim.model.device import PROFILES
 from amtsim.types import class_uri
 
 FIRMWARE = "16.1.27.2176"
-PROFILES = ("factory", "ccm", "acm")
 TABLE_KEYS = {"source", "properties", "optional"}
 
 
@@ -48,11 +48,15 @@ def completeness_pki(tmp_path_factory):
 
 
 def _session(device, fleet, pki) -> Session:
-    if device.control_mode == "none":
-        account = device.mei("GetLocalSystemAccount", {})
-        return Session(DigestClient(fleet.local_address(), 16992, username=account["username"], password=account["password"]))
-    return Session(DigestClient(fleet.address(), 16993, username=device.admin_username, password=device.admin_password,
-                                tls_context=client_tls_context(pki.ca_cert_pem)))
+    """The admin over the remote interface (TLS where it is served), else the local system account locally."""
+    remote = device.listeners()["remote"]
+    if device.admin_password and remote["tls"]:
+        return Session(DigestClient(fleet.address(), 16993, username=device.admin_username, password=device.admin_password,
+                                    tls_context=client_tls_context(pki.ca_cert_pem)))
+    if device.admin_password and remote["http"]:
+        return Session(DigestClient(fleet.address(), 16992, username=device.admin_username, password=device.admin_password))
+    account = device.mei("GetLocalSystemAccount", {})
+    return Session(DigestClient(fleet.local_address(), 16992, username=account["username"], password=account["password"]))
 
 
 def fault_subcode(answer) -> str | None:
@@ -106,7 +110,7 @@ def test_every_instance_carries_exactly_the_tables_properties(profile, start_fle
     try:
         for class_name, table in sorted(TABLES.items()):
             fault, items = enumerate_items(session, class_name)
-            if fault == "AccessDenied" and profile == "factory":
+            if fault == "AccessDenied" and device.control_mode == "none":
                 continue
             if fault is not None:
                 problems[class_name] = f"fault {fault}"
@@ -119,5 +123,5 @@ def test_every_instance_carries_exactly_the_tables_properties(profile, start_fle
     finally:
         session.client.close()
     assert not problems, problems
-    if profile != "factory":
+    if device.control_mode != "none":
         assert answered == len(TABLES)
