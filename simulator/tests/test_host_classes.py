@@ -128,15 +128,16 @@ def test_a_boot_is_logged_and_becomes_the_boot_reason(open_session):
     assert change_power(session, OFF_SOFT) == 0
     assert len(message_log(session)) == logged_before  # going off boots nothing
     assert change_power(session, ON) == 0
-    assert one(session, "IPS_HostBootReason", "Reason") == "1"
-    assert one(session, "IPS_HostBootReason", "PreviousSxState") == "5"
+    reason = items(session, "IPS_HostBootReason")[0]
+    assert (reason["Reason"], reason["ReasonDetails"], reason["PreviousSxState"]) == (["1"], ["Power Up"], ["5"])
     records = message_log(session)
     assert len(records) == logged_before + len(BOOT_PROGRESS)
     newest_boot = records[:len(BOOT_PROGRESS)]
     assert all(len(record) == 21 and record[5] == 0x0F for record in newest_boot)
     assert [record[14] for record in newest_boot] == list(reversed(BOOT_PROGRESS))  # newest first
     assert change_power(session, "10") == 0  # a reset boots again, from S0
-    assert one(session, "IPS_HostBootReason", "PreviousSxState") == "0"
+    reason = items(session, "IPS_HostBootReason")[0]
+    assert (reason["Reason"], reason["ReasonDetails"], reason["PreviousSxState"]) == (["1"], ["Reset"], ["0"])
     assert len(message_log(session)) == logged_before + 2 * len(BOOT_PROGRESS)
 
 
@@ -228,6 +229,40 @@ def test_add_alarm_creates_an_occurrence_that_delete_removes(open_session):
     assert "NextAMTAlarmTime" not in items(session, "AMT_AlarmClockService")[0]
 
 
+def _set_device_clock(session, seconds):
+    """The console's two-step clock setting (GetLowAccuracyTimeSynch, SetHighAccuracyTimeSynch)."""
+    ta0 = outputs(session.invoke("AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch"))["Ta0"][0]
+    answer = session.invoke("AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch",
+                            [("Ta0", ta0), ("Tm1", str(seconds)), ("Tm2", str(seconds))])
+    assert return_value(answer) == 0
+
+
+def test_a_due_alarm_wakes_the_host_and_moves_on(open_session):
+    _device, session = open_session()
+    assert change_power(session, OFF_SOFT) == 0
+    first, second = _in_hours(1), _in_hours(2)
+    assert return_value(_add_alarm(session, "daily", first, delete_on_completion="false")) == 0
+    assert return_value(_add_alarm(session, "once", second, interval="P0DT0H0M")) == 0
+    _set_device_clock(session, int(datetime.datetime.now(datetime.timezone.utc).timestamp()) + 3 * 3600)
+    for association in ("CIM_ServiceAvailableToElement", "CIM_AssociatedPowerManagementService"):
+        assert one(session, association, "PowerState") == ON
+    reason = items(session, "IPS_HostBootReason")[0]
+    assert reason["Reason"] == ["2"] and reason["ReasonDetails"][0] in ("daily", "once") and reason["PreviousSxState"] == ["5"]
+    remaining = items(session, "IPS_AlarmClockOccurrence")
+    assert [alarm["InstanceID"] for alarm in remaining] == [["daily"]]
+    next_start = datetime.datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(days=1)
+    assert remaining[0]["StartTime"][0].find("{*}Datetime").text == next_start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_due_alarm_leaves_a_running_host_alone(open_session):
+    _device, session = open_session()
+    assert return_value(_add_alarm(session, "noon", _in_hours(1))) == 0
+    _set_device_clock(session, int(datetime.datetime.now(datetime.timezone.utc).timestamp()) + 2 * 3600)
+    assert items(session, "IPS_AlarmClockOccurrence") == []  # done, and deleted on completion
+    assert one(session, "IPS_HostBootReason", "Reason") == "0"
+    assert one(session, "CIM_ServiceAvailableToElement", "PowerState") == ON
+
+
 def test_add_alarm_refusals_answer_pt_status_codes(open_session):
     _device, session = open_session()
     assert return_value(_add_alarm(session, "past", _in_hours(-1))) == 36
@@ -285,7 +320,8 @@ def test_a_class_without_instances_enumerates_empty(class_name, open_session):
 
 
 # --- generations ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("class_name", ["IPS_PowerManagementService", "IPS_ScreenConfigurationService", "IPS_AlarmClockOccurrence"])
+@pytest.mark.parametrize("class_name", ["IPS_PowerManagementService", "IPS_ScreenConfigurationService", "IPS_AlarmClockOccurrence",
+                                        "IPS_HostBootReason"])
 def test_a_class_the_generation_lacks_is_unknown_there(class_name, open_session):
     _old_device, old = open_session(firmware=OLD_FIRMWARE)
     assert fault_subcode(old.enumerate(class_name)) == "DestinationUnreachable"

@@ -6,7 +6,11 @@ Interval as a CIM interval, DeleteOnCompletion) and answers an EPR to the new oc
 AMT_AlarmClockService.h, MOF 8.0.0). Return codes are AMT's PT_STATUS values: MAX_LIMIT_REACHED for the sixth
 alarm; our choices (UNCONFIRMED): an InstanceID in use is DUPLICATE, a StartTime not after the device's clock or a
 malformed value is INVALID_PARAMETER, and AMT_AlarmClockService reports the earliest alarm in its deprecated
-NextAMTAlarmTime. The model does not wake the host when an alarm comes due.
+NextAMTAlarmTime.
+
+An alarm comes due when the device's clock passes its StartTime; the device notices before it answers the next
+request. A due alarm powers the host up if it is not running (IPS_HostBootReason then names it), and is deleted
+(DeleteOnCompletion), moved on by its Interval, or kept without firing again.
 """
 from __future__ import annotations
 
@@ -16,13 +20,26 @@ import re
 from amtsim.model import availability
 from amtsim.model.codes import DUPLICATE, INVALID_PARAMETER, MAX_LIMIT_REACHED, SUCCESS
 from amtsim.model.component import Component, instance_input, prop_bool, prop_text, result
+from amtsim.model.host_power import REASON_ALARM
 from amtsim.types import EPR, Datetime, Instance, Interval, WsmanFault, class_uri
 
 SERVICE, OCCURRENCE = "AMT_AlarmClockService", "IPS_AlarmClockOccurrence"
 MAX_ALARMS = 5
 MAX_ID_LENGTH = 32
-_INTERVAL = re.compile(r"P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?")
+_INTERVAL = re.compile(r"P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
 _DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _interval_seconds(interval: str | None) -> int:
+    match = _INTERVAL.fullmatch(interval or "")
+    if not match:
+        return 0
+    parts = {name: int(value or 0) for name, value in match.groupdict().items()}
+    return ((parts["days"] * 24 + parts["hours"]) * 60 + parts["minutes"]) * 60 + parts["seconds"]
+
+
+def _datetime_text(seconds: int) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime(_DATETIME_FORMAT)
 
 
 def _seconds(datetime_text: str) -> int | None:
@@ -42,12 +59,33 @@ class AlarmClock(Component):
     def reset(self) -> None:
         self.alarms = []  # {"InstanceID", "ElementName", "StartTime", "Interval" (or None), "DeleteOnCompletion"}
 
+    def wake_if_due(self) -> None:
+        """Carry out the alarms the device's clock has passed since the last look."""
+        now = self.device.clock.now()
+        due = [alarm for alarm in self.alarms if not alarm.get("fired") and _seconds(alarm["StartTime"]) <= now]
+        if not due:
+            return
+        for alarm in due:
+            period = _interval_seconds(alarm["Interval"])
+            if alarm["DeleteOnCompletion"]:
+                self.alarms.remove(alarm)
+            elif period:
+                start = _seconds(alarm["StartTime"])
+                alarm["StartTime"] = _datetime_text(start + ((now - start) // period + 1) * period)
+            else:
+                alarm["fired"] = True
+        if not self.device.host_powered_on():
+            previous_state = self.device.power.wake()
+            self.device.host_power.host_booted(previous_state, REASON_ALARM, due[-1]["ElementName"])
+        self.changed()
+
     def _service_instances(self, caller) -> list:
         props = {"CreationClassName": SERVICE, "ElementName": "Intel(r) AMT Alarm Clock Service",
                  "Name": "Intel(r) AMT Alarm Clock Service", "SystemCreationClassName": "CIM_ComputerSystem",
                  "SystemName": "ManagedSystem"}
-        if self.alarms:
-            props["NextAMTAlarmTime"] = Datetime(min(self.alarms, key=lambda alarm: _seconds(alarm["StartTime"]))["StartTime"])
+        pending = [alarm["StartTime"] for alarm in self.alarms if not alarm.get("fired")]
+        if pending:
+            props["NextAMTAlarmTime"] = Datetime(min(pending, key=_seconds))
         return [Instance(SERVICE, props)]
 
     def _occurrence_instances(self, caller) -> list:

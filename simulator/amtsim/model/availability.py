@@ -3,7 +3,7 @@
 Sources: MeshCommander asks for IPS_IPv6PortSettings only from AMT 6 and for IPS_ScreenConfigurationService and
 IPS_PowerManagementService only from AMT 10; in intel/lms (CIM_Framework/CIMFramework/CPPClasses/Include) the
 IPS_ScreenConfigurationService MOF is version 10.0.0 and AMT_AlarmClockService's AddAlarm, which creates
-IPS_AlarmClockOccurrence instances, comes with its MOF 8.0.0.
+IPS_AlarmClockOccurrence instances, comes with its MOF 8.0.0, as IPS_HostBootReason (which names alarms) does.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ FIRST_MAJOR = {
     "IPS_ScreenConfigurationService": 10,
     "IPS_PowerManagementService": 10,
     "IPS_AlarmClockOccurrence": 8,
+    "IPS_HostBootReason": 8,
 }
 
 

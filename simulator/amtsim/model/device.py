@@ -202,6 +202,7 @@ class Device:
 
     # --- WS-Man -------------------------------------------------------------------------------------------
     def _component(self, class_name: str):
+        self.alarm_clock.wake_if_due()  # every WS-Man operation passes here: answer from the state after due alarms
         attribute = _COMPONENT_OF_CLASS.get(class_name)
         if attribute is None:
             raise WsmanFault("DestinationUnreachable")

@@ -106,14 +106,23 @@ class Power(Component):
             return result(CIM_INVALID_PARAMETER)
         new_state, event = _TRANSITIONS[requested]
         previous_state = self.power_state
+        self._enter(new_state)
+        self.device.audit.log(event, caller)
+        self.device.host_power.power_changed(requested, previous_state)
+        return result(CIM_COMPLETED)
+
+    def _enter(self, new_state) -> None:
         if new_state is not None:
             self.power_state = new_state
         if new_state == ON and self.boot_role == 1:
             self.boot_role = 32768  # a one-time boot configuration is consumed by the boot
         self.changed()
-        self.device.audit.log(event, caller)
-        self.device.host_power.power_changed(requested, previous_state)
-        return result(CIM_COMPLETED)
+
+    def wake(self) -> int:
+        """The host powers itself up (an alarm came due); answers the power state it left."""
+        previous_state = self.power_state
+        self._enter(ON)
+        return previous_state
 
     # --- boot ---------------------------------------------------------------------------------------------
     def _boot_service_instances(self, caller) -> list:
