@@ -57,7 +57,8 @@ class AlarmClock(Component):
     STATE_FIELDS = ("alarms",)
 
     def reset(self) -> None:
-        self.alarms = []  # {"InstanceID", "ElementName", "StartTime", "Interval" (or None), "DeleteOnCompletion"}
+        # {"InstanceID", "ElementName", "StartTime", "Interval" (or None), "DeleteOnCompletion", "fired" once spent}
+        self.alarms = []
 
     def wake_if_due(self) -> None:
         """Carry out the alarms the device's clock has passed since the last look."""
