@@ -21,7 +21,8 @@ _BOOT_CAPABILITIES = {
 }
 _CSME16_BOOT_CAPABILITIES = {"AMTSecureBootControl": True, "ForceUEFIHTTPSBoot": True, "ForceUEFIPBABoot": True,
                              "ForceWinREBoot": True, "UEFIWiFiCoExistenceAndProfileShare": True}
-# CIM PowerState values the platform supports (on, cycle, off, reset, NMI, soft off, soft reset).
+# CIM PowerState values the platform supports, in the recorded order: power cycle, off, on, master bus reset,
+# diagnostic interrupt (NMI), graceful off, graceful reset.
 POWER_STATES_SUPPORTED = [5, 8, 2, 10, 11, 12, 14]
 
 
