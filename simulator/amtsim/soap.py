@@ -18,7 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from amtsim.types import (ANONYMOUS, EPR, NS_ADDRESSING, NS_CIM_COMMON, NS_CIMBINDING, NS_ENUMERATION, NS_EVENTING, NS_SOAP,
-                          NS_TRANSFER, NS_TRUST, NS_WSMAN, NS_WSSE, NS_XSI, Datetime, Instance, MethodResult, WsmanFault,
+                          NS_TRANSFER, NS_TRUST, NS_WSMAN, NS_WSSE, NS_XSI, Datetime, Instance, Interval, MethodResult, WsmanFault,
                           class_name_of, class_uri)
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -30,6 +30,7 @@ _FAULT_PREFIXES = (("g", NS_CIMBINDING), ("f", NS_EVENTING), ("e", NS_WSMAN), ("
                    ("b", NS_ADDRESSING), ("a", NS_SOAP), ("h", NS_TRUST), ("i", NS_WSSE))
 _FAULT_PREFIX_BY_NS = {uri: prefix for prefix, uri in _FAULT_PREFIXES}
 _EXTRA_PREFIX_LETTERS = "ghijklmnopqrstuvwyz"
+_COMMON_VALUE_TYPES = {"{%s}%s" % (NS_CIM_COMMON, kind.__name__): kind for kind in (Datetime, Interval)}
 
 
 class MalformedRequest(Exception):
@@ -160,8 +161,8 @@ def _parse_value(element: Element):
         return (element.text or "").strip()
     if _is_epr(element):
         return parse_epr(element)
-    if len(children) == 1 and children[0].tag == _q(NS_CIM_COMMON, "Datetime"):
-        return Datetime(_text(children[0]))
+    if len(children) == 1 and children[0].tag in _COMMON_VALUE_TYPES:
+        return _COMMON_VALUE_TYPES[children[0].tag](_text(children[0]))
     embedded_class = class_name_of(_namespace(children[0].tag))
     if len(children) == 1 and embedded_class == local_name(children[0].tag) and len(children[0]):
         return parse_instance(children[0])
@@ -246,8 +247,8 @@ def _render_value(prefix: str, name: str, value, prefixes: _Prefixes) -> str:
         return ""
     if isinstance(value, list):
         return "".join(_render_value(prefix, name, item, prefixes) for item in value)
-    if isinstance(value, Datetime):
-        return _element(prefix, name, _element(prefixes.of(NS_CIM_COMMON), "Datetime", escape(str(value))))
+    if isinstance(value, (Datetime, Interval)):
+        return _element(prefix, name, _element(prefixes.of(NS_CIM_COMMON), type(value).__name__, escape(str(value))))
     if isinstance(value, EPR):
         return _element(prefix, name, render_epr_content(value))
     if isinstance(value, Instance):

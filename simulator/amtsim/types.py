@@ -52,6 +52,10 @@ class Datetime(str):
     """A CIM datetime: rendered as ``<Prop><common:Datetime>value</common:Datetime></Prop>``."""
 
 
+class Interval(str):
+    """A CIM interval (``P1DT2H3M``): rendered as ``<Prop><common:Interval>value</common:Interval></Prop>``."""
+
+
 @dataclass(frozen=True)
 class EPR:
     """A WS-Addressing endpoint reference: Address + ReferenceParameters{ResourceURI, SelectorSet}.
@@ -74,7 +78,7 @@ class EPR:
 class Instance:
     """One CIM instance. Properties render in alphabetical order, as real firmware sends them.
 
-    Property values: None (omitted), str, int, bool (``true``/``false``), Datetime, EPR, Instance (embedded),
+    Property values: None (omitted), str, int, bool (``true``/``false``), Datetime, Interval, EPR, Instance (embedded),
     or a list of those (one element per item, repeated). Write-only properties are simply never put here.
     """
 
@@ -82,7 +86,7 @@ class Instance:
     props: dict = field(default_factory=dict)
 
 
-Value = Union[None, str, int, bool, Datetime, EPR, Instance, list]
+Value = Union[None, str, int, bool, Datetime, Interval, EPR, Instance, list]
 
 
 @dataclass

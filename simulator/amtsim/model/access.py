@@ -46,7 +46,19 @@ _CLASS_REALMS = {
     "CIM_ComputerSystem": {REMOTE_CONTROL, HARDWARE_ASSET},
     "AMT_AuditLog": {EVENT_LOG_READER},
     "AMT_TimeSynchronizationService": {NETWORK_TIME},
+    "CIM_ServiceAvailableToElement": {REMOTE_CONTROL},
+    "CIM_PowerManagementCapabilities": {REMOTE_CONTROL},
+    "IPS_PowerManagementService": {REMOTE_CONTROL},
+    "IPS_HostBootReason": {REMOTE_CONTROL},
+    "AMT_BootCapabilities": {REMOTE_CONTROL},
+    "AMT_MessageLog": {EVENT_LOG_READER},
+    "AMT_EventLogEntry": {EVENT_LOG_READER},
 }
+# The hardware inventory (model/inventory.py) opens to the Hardware Asset realm.
+_CLASS_REALMS.update(dict.fromkeys((
+    "CIM_Chassis", "CIM_Card", "CIM_PhysicalPackage", "CIM_Chip", "CIM_Processor", "CIM_PhysicalMemory",
+    "CIM_MediaAccessDevice", "CIM_ComputerSystemPackage", "CIM_SystemPackaging", "CIM_BIOSElement", "CIM_BIOSFeature",
+    "CIM_Battery", "CIM_Fan", "CIM_Sensor", "AMT_AssetTableService", "AMT_AssetTable"), {HARDWARE_ASSET}))
 # Audit classes: reading needs one of these or the audit realm; changing needs exactly audit_realm().
 AUDIT_CLASSES = frozenset({"AMT_AuditLog", "AMT_AuditPolicyRule"})
 

@@ -8,15 +8,23 @@ import uuid as uuid_module
 from amtsim.model import access, host_interface
 from amtsim.model import audit_records as events
 from amtsim.model.accounts import Accounts
+from amtsim.model.alarm_clock import AlarmClock
 from amtsim.model.audit import AuditLog
+from amtsim.model.capabilities import Capabilities
 from amtsim.model.clock import Clock
 from amtsim.model.codes import NOT_PERMITTED
 from amtsim.model.firmware import DEFAULT_FIRMWARE, Firmware
 from amtsim.model.general import General
+from amtsim.model.host_power import HostPower
+from amtsim.model.inventory import Inventory
 from amtsim.model.kerberos import Kerberos
+from amtsim.model.message_log import MessageLog
+from amtsim.model.network_ports import NetworkPorts
 from amtsim.model.power import ON, Power
 from amtsim.model.provisioning import COMPLETED_HOST_BASED_ACM, COMPLETED_HOST_BASED_CCM, POST, Provisioning
+from amtsim.model.provisioning_record import ProvisioningRecord
 from amtsim.model.redirection import Redirection
+from amtsim.model.screen import Screen
 from amtsim.model.tls import Tls
 from amtsim.model.wireless import Wireless
 from amtsim.types import EPR, Effect, MethodResult, WsmanFault
@@ -26,10 +34,19 @@ PROFILES = ("factory", "ccm", "acm")
 # Attribute name -> component type. Order matters: later components read earlier ones while resetting.
 _COMPONENTS = (("accounts", Accounts), ("audit", AuditLog), ("provisioning", Provisioning), ("tls", Tls),
                ("wireless", Wireless), ("redirection", Redirection), ("power", Power), ("general", General),
-               ("kerberos", Kerberos), ("clock", Clock))
+               ("kerberos", Kerberos), ("clock", Clock),
+               ("message_log", MessageLog),
+               ("host_power", HostPower),
+               ("inventory", Inventory),
+               ("capabilities", Capabilities),
+               ("alarm_clock", AlarmClock),
+               ("screen", Screen),
+               ("network_ports", NetworkPorts),
+               ("provisioning_record", ProvisioningRecord))
 _COMPONENT_OF_CLASS = {class_name: attribute for attribute, kind in _COMPONENTS for class_name in kind.INSTANCES}
 # Components a full unprovision returns to factory state (the audit log, the host's power state and the clock survive).
-_FACTORY_RESET = ("accounts", "provisioning", "tls", "wireless", "redirection", "general", "kerberos")
+_FACTORY_RESET = ("accounts", "provisioning", "tls", "wireless", "redirection", "general", "kerberos",
+                  "alarm_clock")
 _IGNORED_SELECTORS = ("__cimnamespace",)
 _PASSWORD_SPECIALS = "!@#$%^*"
 
@@ -185,6 +202,7 @@ class Device:
 
     # --- WS-Man -------------------------------------------------------------------------------------------
     def _component(self, class_name: str):
+        self.alarm_clock.wake_if_due()  # every WS-Man operation passes here: answer from the state after due alarms
         attribute = _COMPONENT_OF_CLASS.get(class_name)
         if attribute is None:
             raise WsmanFault("DestinationUnreachable")

@@ -37,6 +37,8 @@ class Power(Component):
     INSTANCES = {
         "CIM_PowerManagementService": "_service_instances",
         "CIM_AssociatedPowerManagementService": "_association_instances",
+        # Enumerating the parent association answers its one subclass instance, as recorded in go-wsman-messages.
+        "CIM_ServiceAvailableToElement": "_association_instances",
         "CIM_ComputerSystem": "_computer_system_instances",
         "CIM_BootService": "_boot_service_instances",
         "CIM_BootConfigSetting": "_boot_config_instances",
@@ -103,13 +105,24 @@ class Power(Component):
         if requested not in _TRANSITIONS or (element is not None and element.selector("Name") not in (None, "ManagedSystem")):
             return result(CIM_INVALID_PARAMETER)
         new_state, event = _TRANSITIONS[requested]
+        previous_state = self.power_state
+        self._enter(new_state)
+        self.device.audit.log(event, caller)
+        self.device.host_power.power_changed(requested, previous_state)
+        return result(CIM_COMPLETED)
+
+    def _enter(self, new_state) -> None:
         if new_state is not None:
             self.power_state = new_state
         if new_state == ON and self.boot_role == 1:
             self.boot_role = 32768  # a one-time boot configuration is consumed by the boot
         self.changed()
-        self.device.audit.log(event, caller)
-        return result(CIM_COMPLETED)
+
+    def wake(self) -> int:
+        """The host powers itself up (an alarm came due); answers the power state it left."""
+        previous_state = self.power_state
+        self._enter(ON)
+        return previous_state
 
     # --- boot ---------------------------------------------------------------------------------------------
     def _boot_service_instances(self, caller) -> list:
