@@ -10,6 +10,8 @@ const { connect, sha256Hex } = require('./meshcentral_stack');
 const CALL_TIMEOUT_MS = 30000;
 const POWER_POLLS = 20;
 const POWER_POLL_INTERVAL_MS = 100;
+const PIN_POLLS = 100;
+const PIN_POLL_INTERVAL_MS = 50;
 const ON = 2;
 const OFF_SOFT = 8;
 const RESET = 10;
@@ -133,7 +135,8 @@ function handshake(target) {
       resolve(result);
     });
     socket.setTimeout(CALL_TIMEOUT_MS, () => socket.destroy(new CheckFailed('TLS handshake timed out')));
-    socket.on('error', (error) => reject(new CheckFailed(`TLS handshake with MeshCentral's options failed: ${error.code || ''} ${error.message}`.trim())));
+    socket.on('error', (error) => reject(new CheckFailed(`TLS handshake failed offering what MeshCentral offers (TLS 1.0 and up, `
+      + `ciphers ${MESHCENTRAL_TLS.ciphers}: RSA key exchange only): ${error.code || ''} ${error.message}`)));
   });
 }
 
@@ -171,10 +174,14 @@ function checks(target) {
   if (target.tls) {
     list.push(['tls-pin', async () => {
       expect(stack.wsman.comm.xtlsCheck === 2, `xtlsCheck ${stack.wsman.comm.xtlsCheck}, expected 2 (pinned certificate matched)`);
+      // A pin mismatch cancels the connection without answering the pending call (FailAllError 998).
       const wrong = connect({ ...connection, pinSha256: sha256Hex(Buffer.from('not the device certificate')) });
-      const { status } = await batchEnum(wrong, ['*AMT_GeneralSettings']);
-      expect(status === 998, `a wrong SHA-256 pin gave status ${status}, expected 998 (certificate check failed)`);
-      return 'SHA-256 pin of the verified certificate accepted, a wrong pin refused';
+      let answered = null;
+      wrong.BatchEnum('', ['*AMT_GeneralSettings'], (_stack, _name, _responses, status) => { answered = status; });
+      for (let poll = 0; poll < PIN_POLLS && wrong.wsman.comm.FailAllError !== 998 && answered === null; poll++) await sleep(PIN_POLL_INTERVAL_MS);
+      expect(wrong.wsman.comm.FailAllError === 998 && answered === null,
+        `a wrong SHA-256 pin gave FailAllError ${wrong.wsman.comm.FailAllError}, answer ${answered}; expected 998 and no answer`);
+      return 'SHA-256 pin of the verified certificate accepted, a wrong pin refused (998)';
     }]);
   }
   list.push(
