@@ -69,7 +69,7 @@ demo: venv
 ORACLE_NODE_STAMP := oracle/node_modules/.oob-amt-installed
 
 $(ORACLE_NODE_STAMP): oracle/package.json oracle/package-lock.json
-	cd oracle && npm ci --ignore-scripts --no-audit --no-fund
+	(cd oracle && npm ci --ignore-scripts --no-audit --no-fund)
 	touch "$@"
 
 oracle: venv $(ORACLE_NODE_STAMP)

@@ -3,6 +3,7 @@
 // here. Reads the target as JSON on stdin; writes one JSON line per check: {"check", "ok", "detail"}.
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const tls = require('tls');
 const { connect, sha256Hex } = require('./meshcentral_stack');
@@ -58,12 +59,15 @@ const messageLog = (stack) => withTimeout((done) => stack.GetMessageLog(
 
 function bare(name) { return name.replace(/^\*/, ''); }
 
-function why(stack, name, status) {
+// Why a call answered `status`: the fault or socket error the stack saw for that class.
+function cause(stack, name, status) {
   const comm = stack.wsman.comm;
   const fault = comm.faults[bare(name)];
   const socket = status === 408 && comm.lastSocketError ? ` (socket: ${comm.lastSocketError})` : '';
-  return `${bare(name)}: status ${status}${fault ? ` (${fault})` : ''}${socket}`;
+  return `status ${status}${fault ? ` (${fault})` : ''}${socket}`;
 }
+
+function why(stack, name, status) { return `${bare(name)}: ${cause(stack, name, status)}`; }
 
 // Failed classes grouped by cause: "A, B: status 400 (HTTP 400 b:DestinationUnreachable)".
 function failedClasses(stack, responses, names, tolerated = []) {
@@ -71,10 +75,10 @@ function failedClasses(stack, responses, names, tolerated = []) {
   for (const name of names.filter((candidate) => !tolerated.includes(candidate))) {
     const entry = responses[bare(name)];
     if (entry && entry.status === 200) continue;
-    const cause = entry ? why(stack, name, entry.status).slice(bare(name).length + 2) : 'not reached (the batch stopped at an earlier failure)';
-    causes.set(cause, (causes.get(cause) || []).concat(bare(name)));
+    const reason = entry ? cause(stack, name, entry.status) : 'not reached (the batch stopped at an earlier failure)';
+    causes.set(reason, (causes.get(reason) || []).concat(bare(name)));
   }
-  return [...causes].map(([cause, classes]) => `${classes.join(', ')}: ${cause}`);
+  return [...causes].map(([reason, classes]) => `${classes.join(', ')}: ${reason}`);
 }
 
 async function readBatch(stack, names, tolerated = []) {
@@ -263,7 +267,7 @@ function checks(target) {
       return `EnabledState ${CIRA_BOTH_ENABLED} (BIOS and OS initiated)`;
     }],
     ['cira-add-mps', async () => {
-      const password = require('crypto').randomBytes(12).toString('base64');
+      const password = crypto.randomBytes(12).toString('base64');
       const body = returnValue(await exec(stack, 'AMT_RemoteAccessService_AddMpServer', MPS.name, MPS.infoFormat, MPS.port,
         MPS.authMethod, null, MPS.user, password, MPS.name), stack, 'AMT_RemoteAccessService');
       cira.server = selectorValue(body.MpServer, 'Name');
@@ -302,6 +306,9 @@ function checks(target) {
       const responses = await readBatch(stack, ['AMT_ManagementPresenceRemoteSAP', 'AMT_RemoteAccessPolicyRule']);
       const left = asList(responses.AMT_ManagementPresenceRemoteSAP.responses).length;
       expect(left === cira.serversBefore, `${left} MPS server(s) left, expected ${cira.serversBefore}`);
+      const periodic = asList(responses.AMT_RemoteAccessPolicyRule.responses)
+        .filter((rule) => String(rule.PolicyRuleName).split(' ')[0] === 'Periodic');
+      expect(periodic.length === 0, `${periodic.length} Periodic rule(s) left after Delete`);
       return 'policy and MPS server deleted';
     }],
   );

@@ -181,10 +181,12 @@ class Checks:
 
     def cira_remove(self) -> str:
         expect(self.mps_name, "nothing to remove (cira-add failed)")
-        self.console.send("AMT_RemoteAccessPolicyRule", "Delete", {"name": "PolicyRuleName", "value": "Periodic"})
-        self.console.send("AMT_ManagementPresenceRemoteSAP", "Delete", {"name": "Name", "value": self.mps_name})
+        self.console.delete("AMT_RemoteAccessPolicyRule", {"name": "PolicyRuleName", "value": "Periodic"})
+        self.console.delete("AMT_ManagementPresenceRemoteSAP", {"name": "Name", "value": self.mps_name})
         left = [item.get("Name") for item in self.console.enumerate("AMT_ManagementPresenceRemoteSAP")]
         expect(self.mps_name not in left, f"{self.mps_name} still listed after Delete")
+        rules = [item.get("PolicyRuleName") or "" for item in self.console.enumerate("AMT_RemoteAccessPolicyRule")]
+        expect(not any(rule.startswith("Periodic") for rule in rules), f"Periodic rule still listed after Delete: {rules}")
         return "policy and MPS server deleted"
 
     def all(self) -> list:

@@ -93,7 +93,22 @@ class Console:
         """The first element in the answer's Body, or CheckFailed naming the HTTP status and SOAP fault."""
         return self._post(class_name, method, self.builder.envelope(class_name, method, *args))
 
+    def delete(self, class_name: str, selector: dict) -> None:
+        """WS-Transfer Delete: its answer is an empty Body under a DeleteResponse action."""
+        root = self._answer(class_name, "Delete", self.builder.envelope(class_name, "Delete", selector))
+        actions = [node.text or "" for node in descendants(root, "Action")]
+        if not actions or not actions[0].endswith("/DeleteResponse"):
+            raise CheckFailed(f"{class_name}.Delete answered action {actions[0] if actions else None}")
+
     def _post(self, class_name: str, method: str, envelope: str):
+        root = self._answer(class_name, method, envelope)
+        bodies = descendants(root, "Body")
+        if not bodies or len(bodies[0]) == 0:
+            raise CheckFailed(f"{class_name}.{method}: HTTP 200 without a SOAP Body element")
+        return bodies[0][0]
+
+    def _answer(self, class_name: str, method: str, envelope: str):
+        """The parsed answer of a 200; CheckFailed for anything else."""
         try:
             response = self.session.post(self.url, data=envelope.encode(), timeout=HTTP_TIMEOUT_S,
                                          headers={"Content-Type": "application/soap+xml;charset=UTF-8"})
@@ -109,10 +124,9 @@ class Console:
                 raise CheckFailed(f"{class_name}.{method}: HTTP {response.status_code}, unparsable answer ({error})") from None
         if response.status_code != 200:
             raise CheckFailed(f"{class_name}.{method}: HTTP {response.status_code}{_fault(root)}")
-        bodies = descendants(root, "Body") if root is not None else []
-        if not bodies or len(bodies[0]) == 0:
-            raise CheckFailed(f"{class_name}.{method}: HTTP 200 without a SOAP Body element")
-        return bodies[0][0]
+        if root is None:
+            raise CheckFailed(f"{class_name}.{method}: HTTP 200 with an empty answer")
+        return root
 
     def get(self, class_name: str) -> dict:
         answer = self.send(class_name, "Get")
