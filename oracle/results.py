@@ -31,7 +31,8 @@ class Result:
 
 def result(target, client: str, check: str, ok: bool, detail: str) -> Result:
     """A result for ``target`` whose detail cannot carry the device password, whatever a client put in it."""
-    return Result(client, check, target.profile, target.transport, ok, " ".join(str(detail).replace(target.password, MASK).split()))
+    text = str(detail).replace(target.password, MASK) if target.password else str(detail)
+    return Result(client, check, target.profile, target.transport, ok, " ".join(text.split()))
 
 
 class Tally:

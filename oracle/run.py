@@ -3,12 +3,13 @@ the firmware still has it, plain HTTP (16992). Prints one line per check, then t
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 
 import checks_meshcentral
 import checks_python_amt
 import checks_wsman_messages
-from results import Result, Tally
+from results import Result, Tally, result
 from simulated_fleet import FleetNotReady, simulated_fleet, target
 
 CLIENTS = (checks_meshcentral, checks_python_amt, checks_wsman_messages)
@@ -36,7 +37,12 @@ def main() -> int:
         try:
             with simulated_fleet(control_mode, firmware, devices) as (hosts, ca_path):
                 for index, (client, transport) in enumerate((c, t) for c in CLIENTS for t in transports):
-                    for outcome in client.run(target(hosts[index], ca_path, profile, transport)):
+                    device = target(hosts[index], ca_path, profile, transport)
+                    try:
+                        outcomes = client.run(device)
+                    except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
+                        outcomes = [result(device, client.CLIENT, "run", False, f"{type(error).__name__}: {error}")]
+                    for outcome in outcomes:
                         tally.add(outcome)
         except FleetNotReady as error:
             for client in CLIENTS:
