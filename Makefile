@@ -22,7 +22,7 @@ export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test demo clean
+.PHONY: venv test demo clean oracle
 
 venv: $(VENV_STAMP)
 
@@ -63,6 +63,22 @@ demo: venv
 	ANSIBLE_COLLECTIONS_PATH="$(DEMO_ROOT)/collections" ANSIBLE_REMOTE_TMP="$(DEMO_ROOT)/remote_tmp" \
 		ANSIBLE_LOCAL_TEMP="$(DEMO_ROOT)/local_tmp" ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
 		ansible-playbook -i "$(DEMO_ROOT)/inventory.yml" playbooks/demo.yml
+
+# Third-party clients (MeshCentral's AMT stack, python-amt, Intel's wsman-messages) against simulated fleets; not part of
+# `make test` because it needs npm. The checks run in a private network namespace when unshare allows one.
+ORACLE_NODE_STAMP := oracle/node_modules/.oob-amt-installed
+
+$(ORACLE_NODE_STAMP): oracle/package.json oracle/package-lock.json
+	(cd oracle && npm ci --ignore-scripts --no-audit --no-fund)
+	touch "$@"
+
+oracle: venv $(ORACLE_NODE_STAMP)
+	@if unshare --net --map-root-user true 2>/dev/null; then
+		unshare --net --map-root-user sh -c 'ip link set lo up && exec "$$0" oracle/run.py' "$(PYTHON)"
+	else
+		echo "oracle: no private network namespace (unshare refused); using the host's loopback" >&2
+		"$(PYTHON)" oracle/run.py
+	fi
 
 clean:
 	@rm -rf "$(CI_ROOT)" "$(DEMO_ROOT)" tests/output .hypothesis .pytest_cache dist
