@@ -248,7 +248,10 @@ amt:
           description: Whether an AMT_TLSCredentialContext names a server certificate.
           type: bool
     users:
-      description: Admin and user accounts and Kerberos; passwords are never readable.
+      description:
+        - The admin, the user accounts and Kerberos; passwords are never readable.
+        - RV(amt.users.accounts) uses the names and values of M(oob.amt.amt_user)'s options, so that it can be given back
+          to that module's O(oob.amt.amt_user#module:accounts) unchanged (which then changes nothing).
       returned: when the users subset is gathered
       type: dict
       contains:
@@ -263,7 +266,17 @@ amt:
           description: GetAdminNetAclEntryStatus IsDefault.
           type: bool
         accounts:
-          description: User ACL entries (handle, type digest or kerberos, name, kerberos_sid, system, access, realm_ids, realms).
+          description:
+            - Every account besides the admin and the firmware's system accounts, in the device's order.
+            - C(name) (Digest accounts), C(type) (V(digest) or V(kerberos)), C(kerberos_sid) (C(S-1-...), or base64 when
+              the device holds bytes that are not laid out as a SID), C(access) (V(local), V(network) or V(any)) and
+              C(realms) by name (V(audit_log) marks the Auditor).
+          type: list
+          elements: dict
+          sample: [{"name": "operator", "type": "digest", "kerberos_sid": null, "access": "network",
+                    "realms": ["general_info", "redirection"]}]
+        system_accounts:
+          description: The firmware's own accounts, whose names begin with C($$) (name, access, realms); amt_user never changes them.
           type: list
           elements: dict
         kerberos:

@@ -143,7 +143,7 @@ def expected_requests_for_all(amt):
         "general": get + method,
         "network": enumeration + 2 * get + enumeration,
         "tls": 2 * enumeration,
-        "users": 3 * method + get + method + len(users["accounts"]) * method,
+        "users": 3 * method + get + method + len(users["accounts"] + users["system_accounts"]) * method,
         "wifi": get + enumeration if amt["wifi"]["supported"] else absent,
         "audit": 2 * get,
         "redirection": 4 * get if amt["redirection"]["kvm_supported"] else absent + 2 * get,
