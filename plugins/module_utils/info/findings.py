@@ -150,9 +150,9 @@ def _tls_enabled(facts, _features):
 
 def _no_clear_text(facts, _features):
     remote = facts["tls"]["remote"]
-    if not remote or not remote["enabled"] or remote["non_secure_connections_supported"] is not None:
-        # With TLS off AMT-TLS-01 fails already; with NonSecureConnectionsSupported present (CSME 16.1+) the
-        # firmware itself has removed the remote non-TLS port.
+    if not remote or not remote["enabled"] or remote["non_secure_connections_supported"] is False:
+        # With TLS off AMT-TLS-01 fails already. NonSecureConnectionsSupported (CSME 16.1+) false: the firmware has
+        # removed the non-TLS port; true: AcceptNonSecureConnections still decides, as on older firmware.
         return []
     if remote["accept_non_secure_connections"]:
         return ["AcceptNonSecureConnections is true on the network interface: port 16992 still answers without TLS"]

@@ -67,7 +67,7 @@ class Tls(Component):
         ("AMT_PublicKeyManagementService", "AddCertificate"): "_add_certificate",
         ("AMT_PublicKeyManagementService", "AddTrustedRootCertificate"): "_add_trusted_root",
     }
-    STATE_FIELDS = ("pending", "active", "keys", "certificates", "context", "next_key", "next_certificate")
+    STATE_FIELDS = ("pending", "active", "keys", "certificates", "context", "next_key", "next_certificate", "seen_post")
 
     def reset(self) -> None:
         firmware = self.device.firmware
@@ -82,6 +82,8 @@ class Tls(Component):
         self.context = None  # certificate handle of the TLS credential context
         self.next_key = 0
         self.next_certificate = 0
+        # Whether the device was in post-provisioning when TLS last looked (see _firmware_default).
+        self.seen_post = self.device.provisioning.provisioning_state == 2
 
     def configure_from_pki(self) -> None:
         """Profile setup of a provisioned device: the PKI's server certificate in use on the remote interface."""
@@ -93,6 +95,20 @@ class Tls(Component):
         self.active["remote"].update(enabled=True, accept_non_secure=not self.device.firmware.non_secure_remote_removed())
         self.pending = copy.deepcopy(self.active)
         self.changed()
+
+    def _firmware_default(self) -> None:
+        """CSME 16.1 and later: a device that enters post-provisioning with no TLS certificate of its own makes the
+        firmware's certificate the remote interface's TLS credential, and TLS is then on there for good (Intel AMT SDK,
+        "Intel AMT and Security Considerations"; GWM's AMT_TLSSettingData comment: Enabled=false on the remote instance
+        fails). Real firmware uses a self-signed certificate; ours is the PKI's, as for the provisioned profiles.
+        Provisioning completes in another component, so the transition is noticed here, before TLS is read or served."""
+        post = self.device.provisioning.provisioning_state == 2
+        if post == self.seen_post:
+            return
+        self.seen_post = post
+        self.changed()
+        if post and self.context is None and self.device.firmware.non_secure_remote_removed():
+            self.configure_from_pki()
 
     # --- material -----------------------------------------------------------------------------------------
     def _key_pem(self, handle: str) -> bytes:
@@ -108,6 +124,7 @@ class Tls(Component):
 
     def identity(self) -> tuple:
         """(certificate chain PEM, key PEM) served on TLS: the credential context's, else the PKI's."""
+        self._firmware_default()
         if self.context is None or self.certificates[self.context]["der"] is None:
             return self.device.pki_identity()
         certificate = self.certificates[self.context]
@@ -122,6 +139,7 @@ class Tls(Component):
         return self.context == handle
 
     def listeners(self) -> dict:
+        self._firmware_default()
         firmware = self.device.firmware
         provisioned = self.device.provisioning.provisioning_state == 2
         remote, local = self.active["remote"], self.active["local"]
@@ -156,6 +174,7 @@ class Tls(Component):
         return Instance("AMT_TLSSettingData", props)
 
     def _setting_instances(self, caller) -> list:
+        self._firmware_default()
         return [self._setting_instance(REMOTE_ID, self.pending["remote"]),
                 self._setting_instance(LOCAL_ID, self.pending["local"])]
 
@@ -211,6 +230,7 @@ class Tls(Component):
                    (("ElementInContext", self._certificate_epr(self.context)), ("ElementProvidingContext", collection)))
 
     def _context_instances(self, caller) -> list:
+        self._firmware_default()
         if self.context is None:
             return []
         epr = self._context_epr()
@@ -227,6 +247,7 @@ class Tls(Component):
         return handle
 
     def _create_context(self, new, caller) -> EPR:
+        self._firmware_default()
         if self.context is not None:
             raise WsmanFault("AlreadyExists")
         self.context = self._context_certificate(new)
@@ -258,6 +279,7 @@ class Tls(Component):
         })]
 
     def _certificate_instances(self, caller) -> list:
+        self._firmware_default()
         instances = []
         for handle in sorted(self.certificates, key=int):
             certificate = x509.load_der_x509_certificate(self._certificate_der(handle))
@@ -277,6 +299,7 @@ class Tls(Component):
         return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
 
     def _key_instances(self, caller) -> list:
+        self._firmware_default()
         return [Instance("AMT_PublicPrivateKeyPair", {
             "DERKey": base64.b64encode(self._public_der(handle)).decode(),
             "ElementName": "Intel(r) AMT Key",
