@@ -3,6 +3,7 @@ AMT_UserInitiatedConnectionService, AMT_WebUIService and CIM_SoftwareIdentity (R
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from amtsim.model.codes import CIM_COMPLETED, CIM_INVALID_PARAMETER, SUCCESS
 from amtsim.model.component import Component, int_input, prop_bool, prop_int, prop_list, prop_text, result
@@ -12,6 +13,13 @@ GENERAL_ID = "Intel(r) AMT: General Settings"
 ETHERNET_ID = "Intel(r) AMT Ethernet Port Settings "
 ENVIRONMENT_ID = "Intel(r) AMT Environment Detection Settings"
 UIC_STATES = (32768, 32769, 32770, 32771)
+# Intel's SDK (configuring environment detection): each domain 190 characters at most. The count limit is ours.
+DETECTION_DOMAIN_MAX = 190
+DETECTION_DOMAINS_MAX_COUNT = 5
+# DetectionIPv6LocalPrefixes holds "XXXX:XXXX:XXXX:XXXX/Y": the first 64 bits of an address at most (AMT MOF text).
+IPV6_PREFIX_MAX_LENGTH = 64
+# GeneralSettings.PresenceNotificationInterval: 0 (off) or at least 15 minutes (Intel's property description).
+PRESENCE_NOTIFICATION_MIN = 15
 
 # Writable AMT_GeneralSettings properties: name -> (kind, default)
 _GENERAL_WRITABLE = {
@@ -26,6 +34,17 @@ _GENERAL_WRITABLE = {
 _ETHERNET_WRITABLE = {"DHCPEnabled": "bool", "IPAddress": "str", "SubnetMask": "str", "DefaultGateway": "str",
                       "PrimaryDNS": "str", "SecondaryDNS": "str", "SharedStaticIp": "bool", "IpSyncEnabled": "bool"}
 _READERS = {"int": prop_int, "bool": prop_bool, "str": prop_text}
+
+
+def _is_local_prefix(text: str) -> bool:
+    address, slash, length = text.partition("/")
+    if not slash or not length.isdigit() or not 1 <= int(length) <= IPV6_PREFIX_MAX_LENGTH:
+        return False
+    try:
+        ipaddress.IPv6Network(f"{address}/{int(length)}", strict=True)
+    except ValueError:
+        return False
+    return True
 
 
 class General(Component):
@@ -44,14 +63,15 @@ class General(Component):
         ("AMT_WebUIService", "RequestStateChange"): "_web_ui_state_change",
         ("AMT_EthernetPortSettings", "SetLinkPreference"): "_set_link_preference",
     }
-    STATE_FIELDS = ("general", "ethernet", "detection_strings", "detection_algorithm", "uic_state", "web_ui_enabled",
-                    "link_preference")
+    STATE_FIELDS = ("general", "ethernet", "detection_strings", "detection_ipv6_prefixes", "detection_algorithm", "uic_state",
+                    "web_ui_enabled", "link_preference")
 
     def reset(self) -> None:
         self.general = {name: default for name, (_kind, default) in _GENERAL_WRITABLE.items()}
         self.ethernet = {"DHCPEnabled": True, "IPAddress": "", "SubnetMask": "", "DefaultGateway": "", "PrimaryDNS": "",
                          "SecondaryDNS": "", "SharedStaticIp": False, "IpSyncEnabled": True}
         self.detection_strings = []
+        self.detection_ipv6_prefixes = []
         self.detection_algorithm = 0
         self.uic_state = 32771
         self.web_ui_enabled = True
@@ -76,6 +96,8 @@ class General(Component):
             raise WsmanFault("InvalidParameter", "HostName is at most 63 bytes, DomainName 191 characters")
         if values["AMTNetworkEnabled"] not in (0, 1) or not 1 <= values["IdleWakeTimeout"] <= 65535:
             raise WsmanFault("InvalidParameter", "AMTNetworkEnabled or IdleWakeTimeout out of range")
+        if 0 < values["PresenceNotificationInterval"] < PRESENCE_NOTIFICATION_MIN:
+            raise WsmanFault("InvalidParameter", "PresenceNotificationInterval is 0 or at least 15 minutes")
         if values["HostName"] != self.general["HostName"]:
             self.device.audit.log((22, 1), caller)
         if values["DomainName"] != self.general["DomainName"]:
@@ -116,6 +138,7 @@ class General(Component):
     def _environment_instances(self, caller) -> list:
         return [Instance("AMT_EnvironmentDetectionSettingData", {
             "DetectionAlgorithm": self.detection_algorithm,
+            "DetectionIPv6LocalPrefixes": list(self.detection_ipv6_prefixes) or None,
             "DetectionStrings": list(self.detection_strings) or None,
             "ElementName": ENVIRONMENT_ID,
             "InstanceID": ENVIRONMENT_ID,
@@ -124,9 +147,13 @@ class General(Component):
     def _put_environment(self, current, new, caller) -> None:
         algorithm = prop_int(new, "DetectionAlgorithm", self.detection_algorithm)
         strings = prop_list(new, "DetectionStrings")
-        if algorithm not in (0, 1) or len(strings) > 5 or any(len(item) > 192 for item in strings):
-            raise WsmanFault("InvalidParameter", "DetectionAlgorithm 0/1, at most 5 DetectionStrings")
-        self.detection_algorithm, self.detection_strings = algorithm, strings
+        prefixes = prop_list(new, "DetectionIPv6LocalPrefixes")
+        if (algorithm not in (0, 1) or len(strings) > DETECTION_DOMAINS_MAX_COUNT
+                or any(len(item) > DETECTION_DOMAIN_MAX for item in strings)):
+            raise WsmanFault("InvalidParameter", "DetectionAlgorithm 0/1, at most 5 DetectionStrings of 190 characters")
+        if not all(_is_local_prefix(prefix) for prefix in prefixes):
+            raise WsmanFault("InvalidParameter", "DetectionIPv6LocalPrefixes are IPv6 prefixes of at most 64 bits")
+        self.detection_algorithm, self.detection_strings, self.detection_ipv6_prefixes = algorithm, strings, prefixes
         self.changed()
 
     def _uic_instances(self, caller) -> list:
