@@ -77,6 +77,9 @@ options:
     description:
       - Address of the local manageability service. Port 16992 (HTTP) is used, or 16993 (TLS) where the firmware enforces TLS on
         its local ports.
+      - On a device in pre-provisioning the module waits up to 90 seconds (or O(timeout), if longer) for the LMS port to
+        accept, because a device unprovisioned shortly before keeps its interfaces closed for about a minute while its
+        firmware restarts.
     type: str
     default: localhost
 notes:
@@ -226,7 +229,7 @@ def _certificate(module):
             with open(params["provisioning_cert"], "rb") as handle:
                 data = handle.read()
         except OSError as error:
-            raise InvalidInputError("provisioning_cert cannot be read: %s" % (error.strerror or error)) from None
+            raise InvalidInputError("provisioning_cert: cannot be read: %s" % (error.strerror or error)) from None
     else:
         data = provisioning_cert.decode_content(params["provisioning_cert_content"])
     return provisioning_cert.load(data, params["provisioning_cert_password"])
@@ -235,7 +238,8 @@ def _certificate(module):
 def provision(module, outcome):
     params = module.params
     has_certificate = bool(params["provisioning_cert"] or params["provisioning_cert_content"])
-    for warning in unit.validate(params["control_mode"], params["admin_password"], params["mebx_password"], has_certificate):
+    for warning in unit.validate(params["control_mode"], params["admin_password"], params["mebx_password"], has_certificate,
+                                 mei_device=params["mei_device"], lms_hostname=params["lms_hostname"]):
         module.warn(warning)
     request = unit.ProvisionRequest(params["control_mode"], params["admin_password"],
                                     params["mebx_password"] if params["control_mode"] == unit.ACM else None, _certificate(module))

@@ -80,6 +80,9 @@ MASK = "********"
 MODE_READBACK_ATTEMPTS = 3
 MODE_READBACK_INTERVAL = 1.0
 PORT_POLL_INTERVAL = 0.2
+# Unprovisioning restarts the firmware's interfaces: they stay closed for about 60 s (MeshCentral holds 60 s before it
+# asks again; rpc-go allows 90 s for a TLS restart; TIMING.md 4). A device in pre-provisioning may be in that window.
+RESTART_AFTER_UNPROVISION = 90
 
 
 class ProvisionRequest:
@@ -90,20 +93,29 @@ class ProvisionRequest:
         self.certificate = certificate
 
 
-def validate(control_mode, admin_password, mebx_password, has_certificate):
-    """Check the options against AMT's rules before anything is sent; return warnings. Raises InvalidInputError."""
+def validate(control_mode, admin_password, mebx_password, has_certificate, mei_device=None, lms_hostname=None):
+    """Check the options against AMT's rules before anything is read or sent; return warnings. Raises InvalidInputError.
+
+    mei_device and lms_hostname are checked when given: the module passes them, so that a wrong one is refused
+    before the first MEI read.
+    """
     if control_mode not in MODES:
-        raise InvalidInputError("control_mode must be %s or %s" % MODES)
+        raise InvalidInputError("control_mode: must be %s or %s" % MODES)
     if not admin_password:
-        raise InvalidInputError("admin_password is required: it becomes the password of the AMT admin account")
+        raise InvalidInputError("admin_password: is required, it becomes the password of the AMT admin account")
     check_password("admin_password", admin_password)
+    if mei_device is not None and not mei_device.strip():
+        raise InvalidInputError("mei_device: must name the management engine interface (for example /dev/mei0), got an empty value")
+    if lms_hostname is not None and not lms_hostname.strip():
+        raise InvalidInputError("lms_hostname: must name the host of the local manageability service (for example localhost), "
+                                "got an empty value")
     warnings = []
     if control_mode == CCM:
         if mebx_password:
             warnings.append("mebx_password is not applicable in client control mode: the firmware blocks SetMEBxPassword in CCM, so it was not sent")
         return warnings
     if not has_certificate:
-        raise InvalidInputError("control_mode=acm needs a provisioning certificate: set %s or %s_content" % (CERT_OPTION, CERT_OPTION))
+        raise InvalidInputError("%s: is required with control_mode=acm: set %s or %s_content" % (CERT_OPTION, CERT_OPTION, CERT_OPTION))
     if mebx_password:
         check_password("mebx_password", mebx_password)
     return warnings
@@ -142,16 +154,16 @@ def check_certificate_fits(certificate, trusted_hashes, dns_suffix):
     active = dict((entry["hash"].lower(), entry["name"]) for entry in trusted_hashes if entry["is_active"])
     if certificate.root_hash not in active:
         raise InvalidInputError(
-            "the root certificate of %s (SHA-256 %s) is not trusted by the device: its active root hashes are %s. Use a "
+            "%s: its root certificate (SHA-256 %s) is not trusted by the device, whose active root hashes are %s. Use a "
             "provisioning certificate from one of those vendors, or add the root's hash in the MEBx"
             % (CERT_OPTION, certificate.root_hash, ", ".join(sorted(active.values())) or "none"))
     names = certificate.dns_names
     if not dns_suffix:
-        raise InvalidInputError("the device has no DNS suffix to match the provisioning certificate (%s): set the "
-                                "provisioning DNS suffix in the MEBx, or give the host a DHCP domain (option 15)" % ", ".join(names))
+        raise InvalidInputError("%s: the device has no DNS suffix to match the certificate (%s): set the provisioning DNS "
+                                "suffix in the MEBx, or give the host a DHCP domain (option 15)" % (CERT_OPTION, ", ".join(names)))
     if not matches_suffix(names, dns_suffix):
-        raise InvalidInputError("DNS suffix mismatch: the device's provisioning DNS suffix is %r but %s is issued for %s"
-                                % (dns_suffix, CERT_OPTION, ", ".join(names)))
+        raise InvalidInputError("%s: DNS suffix mismatch, the device's provisioning DNS suffix is %r but the certificate is issued for %s"
+                                % (CERT_OPTION, dns_suffix, ", ".join(names)))
 
 
 def diff(host, want, action, mebx):
@@ -204,6 +216,8 @@ class LocalInterface:
 
     def __init__(self, hostname, tls, validate_certs=True, ca_path=None, cert_fingerprint=None, timeout=30, workdir=None):
         self.hostname = hostname
+        # Set by the Provisioner for a device in pre-provisioning: how long its firmware may keep the ports closed.
+        self.restart_wait = None
         self.tls = tls
         self.port = LMS_TLS_PORT if tls else LMS_HTTP_PORT
         self._validate_certs = validate_certs
@@ -220,18 +234,27 @@ class LocalInterface:
         return not self.tls or bool(self._ca_path or self._cert_fingerprint) or not self._validate_certs
 
     def wait_listening(self):
-        """Wait up to timeout for the LMS port to accept: the firmware restarts its local ports after activation."""
-        deadline = time.monotonic() + self.timeout
+        """Wait for the LMS port to accept: up to timeout (the firmware restarts its local ports after activation), or
+        up to restart_wait when the firmware may be restarting after an unprovision."""
+        wait = max(self.timeout, self.restart_wait or 0)
+        deadline = time.monotonic() + wait
         while True:
             try:
                 socket.create_connection((self.hostname, self.port), timeout=min(self.timeout, 5)).close()
                 return
             except OSError as error:
                 if time.monotonic() >= deadline:
-                    raise UnreachableError("the local manageability service (LMS) is not reachable at %s:%d (%s): check that "
-                                           "the lms service runs on the host and that lms_hostname is right"
-                                           % (self.hostname, self.port, error.strerror or error))
+                    raise UnreachableError(self._unreachable_message(wait, error.strerror or error))
             time.sleep(PORT_POLL_INTERVAL)
+
+    def _unreachable_message(self, waited, why):
+        where = "the local manageability service (LMS) did not accept a connection at %s:%d for %d s (%s)" % (
+            self.hostname, self.port, waited, why)
+        if self.restart_wait:
+            return ("%s. The management engine reports the device in pre-provisioning: if it was unprovisioned shortly before, "
+                    "its firmware keeps its interfaces closed for about 60 s while it restarts, so run the task again in a minute; "
+                    "otherwise check that the lms service runs on the host and that lms_hostname is right" % where)
+        return "%s: check that the lms service runs on the host and that lms_hostname is right" % where
 
     def session(self, username, password, pinned_fingerprint=None, certificate=None):
         """An AmtClient for one account; pinned_fingerprint replaces CA verification, certificate is presented for mutual TLS."""
@@ -304,6 +327,8 @@ class Provisioner:
             self.outcome.planned = [ACTION_SUMMARIES[action] % want.upper()]
         self.outcome.diff = diff(host, want, action, mebx)
         self.local = self._local_factory(host["local_tls_enforced"])
+        if host["provisioning_state"] == "pre":
+            self.local.restart_wait = RESTART_AFTER_UNPROVISION
         try:
             self._prepare(host, action)
             if not self.check_mode:

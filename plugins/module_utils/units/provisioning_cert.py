@@ -65,7 +65,7 @@ def decode_content(content):
     try:
         return base64.b64decode("".join(content.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInputError("provisioning_cert_content must be the base64 text of a PKCS#12 file") from None
+        raise InvalidInputError("provisioning_cert_content: must be the base64 text of a PKCS#12 file") from None
 
 
 def order_chain(leaf, others):
@@ -78,15 +78,15 @@ def order_chain(leaf, others):
             break
         issuer = next((cert for cert in remaining if _issued_by(current, cert)), None)
         if issuer is None:
-            raise InvalidInputError("the chain in %s is incomplete: no certificate in it issued %r, so it cannot reach a root"
+            raise InvalidInputError("%s: the chain is incomplete, no certificate in it issued %r, so it cannot reach a root"
                                     % (CERT_OPTION, _subject(current)))
         chain.append(issuer)
         remaining.remove(issuer)
     if remaining:
-        raise InvalidInputError("%s holds certificates that are not in the leaf's chain: %s"
+        raise InvalidInputError("%s: holds certificates that are not in the leaf's chain: %s"
                                 % (CERT_OPTION, ", ".join(repr(_subject(cert)) for cert in remaining)))
     if len(chain) > MAX_CHAIN_LENGTH:
-        raise InvalidInputError("the chain in %s has %d certificates; AMT accepts at most %d" % (CERT_OPTION, len(chain), MAX_CHAIN_LENGTH))
+        raise InvalidInputError("%s: the chain has %d certificates; AMT accepts at most %d" % (CERT_OPTION, len(chain), MAX_CHAIN_LENGTH))
     return chain
 
 
@@ -167,22 +167,22 @@ def load(data, password, now=None):
     try:
         key, leaf, others = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)
     except (ValueError, TypeError):
-        raise InvalidInputError("%s cannot be opened: it is not a PKCS#12 file, or %s is wrong" % (CERT_OPTION, PASSWORD_OPTION)) from None
+        raise InvalidInputError("%s: cannot be opened, it is not a PKCS#12 file or %s is wrong" % (CERT_OPTION, PASSWORD_OPTION)) from None
     if key is None:
-        raise InvalidInputError("%s holds no private key: AMT needs the leaf's key to sign the activation nonces; "
+        raise InvalidInputError("%s: holds no private key, AMT needs the leaf's key to sign the activation nonces; "
                                 "export the PKCS#12 with its private key" % CERT_OPTION)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise InvalidInputError("the key in %s is not RSA: AMT accepts only RSA-SHA256 activation signatures" % CERT_OPTION)
+        raise InvalidInputError("%s: the key is not RSA, AMT accepts only RSA-SHA256 activation signatures" % CERT_OPTION)
     certificates = ([leaf] if leaf is not None else []) + list(others or [])
     leaf = next((cert for cert in certificates if _same_public_key(cert, key)), None)
     if leaf is None:
-        raise InvalidInputError("%s holds a private key that belongs to none of its certificates" % CERT_OPTION)
+        raise InvalidInputError("%s: holds a private key that belongs to none of its certificates" % CERT_OPTION)
     chain = order_chain(leaf, [cert for cert in certificates if cert is not leaf])
     if not is_provisioning_leaf(leaf):
-        raise InvalidInputError("the leaf of %s (%r) is not an AMT provisioning certificate: it needs the extended key usage %s "
+        raise InvalidInputError("%s: the leaf (%r) is not an AMT provisioning certificate, it needs the extended key usage %s "
                                 "or the organizational unit %r" % (CERT_OPTION, _subject(leaf), AMT_PROVISIONING_OID, AMT_PROVISIONING_OU))
     now = now or datetime.datetime.now(datetime.timezone.utc)
     expired = [cert for cert in chain if _not_valid_after(cert) < now]
     if expired:
-        raise InvalidInputError("%s has expired certificates: %s" % (CERT_OPTION, ", ".join(repr(_subject(cert)) for cert in expired)))
+        raise InvalidInputError("%s: has expired certificates: %s" % (CERT_OPTION, ", ".join(repr(_subject(cert)) for cert in expired)))
     return ProvisioningCertificate(chain, key)

@@ -63,15 +63,15 @@ class UnprovisionRequest:
 
 def validate(request):
     if request.mode not in METHODS:
-        raise InvalidInputError("mode must be %s or %s" % (MODE_FULL, MODE_PARTIAL))
+        raise InvalidInputError("mode: must be %s or %s" % (MODE_FULL, MODE_PARTIAL))
     if request.transport not in (TRANSPORT_NETWORK, TRANSPORT_LOCAL):
-        raise InvalidInputError("transport must be %s or %s" % (TRANSPORT_NETWORK, TRANSPORT_LOCAL))
+        raise InvalidInputError("transport: must be %s or %s" % (TRANSPORT_NETWORK, TRANSPORT_LOCAL))
     if request.transport == TRANSPORT_LOCAL and request.mode == MODE_PARTIAL:
-        raise InvalidInputError("mode=partial needs transport=network: the host interface (MEI) offers only a full unprovision")
+        raise InvalidInputError("mode: partial needs transport=network, the host interface (MEI) offers only a full unprovision")
     if request.transport == TRANSPORT_LOCAL and request.assume_unprovisioned_if_unreachable:
-        raise InvalidInputError("assume_unprovisioned_if_unreachable applies only to transport=network: the host interface reads the state itself")
+        raise InvalidInputError("assume_unprovisioned_if_unreachable: applies only to transport=network, the host interface reads the state itself")
     if request.verify_timeout < 0:
-        raise InvalidInputError("verify_timeout must be 0 or more seconds, got %d" % request.verify_timeout)
+        raise InvalidInputError("verify_timeout: must be 0 or more seconds, got %d" % request.verify_timeout)
 
 
 def summary(mode):

@@ -16,6 +16,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     IndeterminateError,
     InvalidInputError,
     NotPermittedError,
+    UnreachableError,
 )
 
 STRONG = "Adm1n!pass"
@@ -66,8 +67,43 @@ def test_acm_needs_a_certificate():
 
 
 def test_missing_admin_password_is_refused():
-    with pytest.raises(InvalidInputError, match="admin_password is required"):
+    with pytest.raises(InvalidInputError, match="admin_password: is required"):
         unit.validate("ccm", "", None, False)
+
+
+@pytest.mark.parametrize("arguments, option", [
+    ({"control_mode": "xcm"}, "control_mode"),
+    ({"mei_device": " "}, "mei_device"),
+    ({"lms_hostname": ""}, "lms_hostname"),
+    ({"control_mode": "acm", "has_certificate": False}, "provisioning_cert"),
+])
+def test_every_refusal_starts_with_its_option(arguments, option):
+    values = dict({"control_mode": "ccm", "admin_password": STRONG, "mebx_password": None, "has_certificate": True,
+                   "mei_device": "/dev/mei0", "lms_hostname": "localhost"}, **arguments)
+    with pytest.raises(InvalidInputError) as error:
+        unit.validate(**values)
+    assert str(error.value).startswith(option + ": "), error.value
+
+
+def test_a_closed_lms_port_of_a_device_in_pre_provisioning_names_the_restart_after_unprovisioning(unused_tcp_address):
+    local = unit.LocalInterface(unused_tcp_address, tls=False, timeout=0)
+    local.restart_wait = 0.3
+    with pytest.raises(UnreachableError) as error:
+        local.wait_listening()
+    assert "unprovisioned shortly before" in str(error.value) and "about 60 s" in str(error.value)
+    local.restart_wait = None
+    with pytest.raises(UnreachableError) as error:
+        local.wait_listening()
+    assert "unprovisioned" not in str(error.value) and "lms service runs" in str(error.value)
+
+
+@pytest.fixture
+def unused_tcp_address(monkeypatch):
+    """An address whose LMS port refuses at once: connections are refused by a stub."""
+    def refuse(*_args, **_kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+    monkeypatch.setattr(unit.socket, "create_connection", refuse)
+    return "127.0.0.1"
 
 
 # --- hashes -----------------------------------------------------------------------------------------------------

@@ -24,11 +24,11 @@ ASSET = {"control_mode": "acm", "firmware_version": "11.8.50.3425"}
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"mode": "half"}, "mode must be full or partial"),
-    ({"transport": "serial"}, "transport must be network or local"),
-    ({"transport": "local", "mode": "partial"}, "mode=partial needs transport=network"),
+    ({"mode": "half"}, "mode: must be full or partial"),
+    ({"transport": "serial"}, "transport: must be network or local"),
+    ({"transport": "local", "mode": "partial"}, "mode: partial needs transport=network"),
     ({"transport": "local", "assume_unprovisioned_if_unreachable": True}, "applies only to transport=network"),
-    ({"verify_timeout": -1}, "verify_timeout must be 0 or more"),
+    ({"verify_timeout": -1}, "verify_timeout: must be 0 or more"),
 ])
 def test_validate(arguments, message):
     with pytest.raises(InvalidInputError, match=message):
