@@ -36,8 +36,8 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Name of the Digest account to manage, 1 to 16 printable ASCII characters without spaces or C(: , < > & "),
-        not V(admin) and not beginning with C($$).
+      - 'Name of the Digest account to manage, 1 to 16 printable ASCII characters without spaces or C(: , < > & "),
+        not V(admin) and not beginning with C($$).'
       - Mutually exclusive with O(kerberos_sid) and O(accounts).
     type: str
   kerberos_sid:
@@ -53,8 +53,9 @@ options:
     choices: [digest, kerberos]
   account_password:
     description:
-      - Password of the Digest account O(name) (O(password) is the connection's): 8 to 32 printable ASCII characters without
-        C(: , "), with a digit, a lower-case letter, an upper-case letter and a special character.
+      - Password of the Digest account O(name); O(password) is the connection's.
+      - '8 to 32 printable ASCII characters without C(: , "), with a digit, a lower-case letter, an upper-case letter and
+        a special character.'
       - Needed to create the account. AMT keeps only a hash of it and never returns it, so an existing account gets it
         again only with O(update_password=always).
     type: str
@@ -199,6 +200,16 @@ writes:
   type: list
   elements: dict
   sample: [{"action": "remove digest account helpdesk", "status": "confirmed", "verified": true}]
+  contains:
+    action:
+      description: The change, as in RV(actions).
+      type: str
+    status:
+      description: V(confirmed), V(unconfirmed) or V(refused).
+      type: str
+    verified:
+      description: Whether reading the accounts back showed the change; null when the device was not read back.
+      type: bool
 users:
   description:
     - The accounts after the task, with the names and values of this module's options, so that RV(users.accounts) (or

@@ -48,4 +48,3 @@ def test_the_admin_can_neither_remove_the_auditor_nor_take_its_realm(pki):
     assert entry(device, handle)["Realms"] == [20]
     other = add_user(device, "operator", [2])[1]["Handle"]
     assert call(device, "AMT_AuthorizationService", "RemoveUserAclEntry", {"Handle": str(other)})[0] == 0
-
