@@ -97,7 +97,7 @@ def test_accounts_are_added_once_checkable_and_passwords_never_shown(run, device
     assert narrowed_check["diff"]["after"]["accounts"][0]["realms"] == ["general_info"]
     assert narrowed["actions"] == narrowed_check["actions"] and accounts(narrowed)[0]["realms"] == ["general_info"]
     assert "password" not in narrowed["diff"]["after"]["accounts"][0]
-    # the realms changed without the password: the old one still logs in, until update_password=always writes the new one
+    # on_create wrote no password when the realms changed; update_password=always writes the new one
     assert rotated["actions"] == ["update digest account operator (access network, realms general_info, password)"], rotated
     assert logs_in(fleet, host, "operator", NEW_PASSWORD) and not logs_in(fleet, host, "operator", OPERATOR_PASSWORD)
 

@@ -179,3 +179,63 @@ def test_diff_masks_the_passwords_it_writes():
     assert [(view["name"], view.get("password")) for view in diff["after"]["accounts"]] == [
         ("op", "******** (written)"), ("new", "******** (written)")]
     assert PASSWORD not in repr(diff) and PASSWORD not in repr([unit.summary(change) for change in changes])
+
+
+# --- sending and reading back ----------------------------------------------------------------------------------------
+
+class FakeClient:
+    """AMT_AuthorizationService's ACL methods over a list of entries, recording every call."""
+
+    def __init__(self, entries):
+        self.entries = dict((index + 1, entry) for index, entry in enumerate(entries))
+        self.calls = []
+
+    def get(self, class_name):
+        self.calls.append(("get", class_name))
+        return {"DigestRealm": "Digest:0123456789ABCDEF0123456789ABCDEF"}
+
+    def invoke(self, class_name, method, inputs=None, idempotent=False):
+        self.calls.append((method, dict(inputs or [])))
+        if method == "EnumerateUserAclEntries":
+            return {"TotalCount": str(len(self.entries)), "Handles": [str(handle) for handle in self.entries], "ReturnValue": 0}
+        if method == "GetUserAclEntryEx":
+            return dict(self.entries[dict(inputs)["Handle"]], ReturnValue=0)
+        if method == "GetAdminAclEntry":
+            return {"Username": "admin", "ReturnValue": 0}
+        return {"ReturnValue": 0}
+
+
+def test_sent_inputs_follow_the_sdk_and_the_password_only_when_written():
+    client = FakeClient([{"DigestUsername": "$$OsAdmin", "AccessPermission": "0", "Realms": "24"},
+                         {"DigestUsername": "op", "AccessPermission": "2", "Realms": ["2", "5"]}])
+    users = unit.Users({"accounts": [{"name": "op", "password": PASSWORD, "realms": ["redirection"]},
+                                     {"kerberos_sid": DOMAIN_USER_SID, "realms": ["audit_log"]}]})
+    state = users.read(client)
+    assert [account["system"] for account in state["accounts"]] == [True, False]
+    update, add = users.plan(state)
+    users.send(client, state, update)
+    users.send(client, state, add)
+    sent = [call for call in client.calls if call[0] in ("UpdateUserAclEntryEx", "AddUserAclEntryEx")]
+    assert sent == [
+        ("UpdateUserAclEntryEx", {"Handle": 2, "DigestUsername": "op", "AccessPermission": 1, "Realms": [2]}),
+        ("AddUserAclEntryEx", {"AccessPermission": 1, "Realms": [20],
+                               "KerberosUserSid": base64.b64encode(unit.sid_bytes("kerberos_sid", DOMAIN_USER_SID)).decode()})]
+    created = unit.Users({"name": "new", "account_password": PASSWORD, "realms": ["storage"]})
+    (add_digest,) = created.plan(state)
+    created.send(client, state, add_digest)
+    assert client.calls[-1] == ("AddUserAclEntryEx", {
+        "DigestUsername": "new", "DigestPassword": unit.digest_password("new", "Digest:0123456789ABCDEF0123456789ABCDEF", PASSWORD),
+        "AccessPermission": 1, "Realms": [6]})
+
+
+def test_landed_compares_the_readable_fields():
+    client = FakeClient([{"DigestUsername": "op", "AccessPermission": "1", "Realms": ["2"]}])
+    users = unit.Users({"name": "op", "realms": ["redirection", "storage"]})
+    (update,) = users.plan(users.read(client))
+    assert users.landed(client, update) is False
+    client.entries[1]["Realms"] = ["2", "6"]
+    assert users.landed(client, update) is True
+    (remove,) = unit.Users({"name": "op", "state": "absent"}).plan(users.read(client))
+    assert unit.landed(client, remove) is False
+    del client.entries[1]
+    assert unit.landed(client, remove) is True
