@@ -8,13 +8,13 @@ DOCUMENTATION = r"""
 module: amt_audit_log
 short_description: Read, export and clear Intel AMT's audit log (Access Monitor)
 description:
-  - Reads the records of the audit log (C(AMT_AuditLog.ReadRecords)) and decodes each one: who (the user name, or the
+  - Reads the records of the audit log (C(AMT_AuditLog.ReadRecords)) and decodes each one - who (the user name, or the
     SID of a Kerberos user), what (application and event, by the names M(oob.amt.amt_audit_policy) uses), when (UTC),
     from where (the caller's network address) and the event's own data.
   - Reads incrementally, from a record id (O(start_record)), from a time (O(since)) or, with an export file in
     V(append) mode, after the last record the file holds, so that a scheduled job collects only what is new.
   - Writes the records to a JSON Lines file (O(export_path)), one record a line.
-  - Clears the log with O(state=cleared), after reading and exporting it. Clearing needs the Audit Log realm: once an
+  - Clears the log with O(state=cleared), after reading and exporting it. Clearing needs the Audit Log realm. Once an
     account holds it (the Auditor), only that account may clear the log; before that, the admin may. The module refuses,
     before sending anything, the admin's credentials on a device with an Auditor.
   - The events that hide activity from an auditor, V(log_cleared) and V(log_disabled), are called out in RV(alerts)
@@ -51,8 +51,8 @@ options:
     description:
       - A JSON Lines file to write the selected records to, one JSON object a line (the fields of RV(records) and
         C(device), the O(hostname) the records came from).
-      - The file is written where the module runs, which is the controller when the task runs there (C(delegate_to:
-        localhost) or C(connection: local), as the examples do). Its directory must exist.
+      - "The file is written where the module runs, which is the controller when the task runs there (C(delegate_to: localhost)
+        or C(connection: local), as the examples do). Its directory must exist."
     type: path
   export_mode:
     description:
@@ -230,7 +230,7 @@ actions:
 writes:
   description:
     - Each write, in order, with what is known of it - the export file on the controller and the clearing on the device.
-    - V(confirmed) acknowledged (RV(writes[].verified) whether reading back showed it); V(unconfirmed) the device's answer
+    - V(confirmed) acknowledged (C(verified) whether reading back showed it); V(unconfirmed) the device's answer
       was lost and it may or may not have cleared (the result then has C(indeterminate=true)); V(refused) it was not done.
   returned: always
   type: list
@@ -248,7 +248,8 @@ from ansible_collections.oob.amt.plugins.module_utils.units import audit_log
 from ansible_collections.oob.amt.plugins.module_utils.units.base import converge
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
-APPEND, REPLACE = "append", "replace"
+APPEND = "append"
+REPLACE = "replace"
 
 
 def _octal_mode(text):
