@@ -171,7 +171,11 @@ amt:
           description: Provisioning certificate chain upload state.
           type: str
     general:
-      description: AMT_GeneralSettings and the device UUID.
+      description:
+        - AMT_GeneralSettings and the device UUID.
+        - C(host_name), C(domain_name), C(ping_response_enabled), C(rmcp_ping_response_enabled), C(shared_fqdn),
+          C(idle_wake_timeout) and C(presence_notification_interval) are M(oob.amt.amt_general)'s options, with its values,
+          and can be given back to it unchanged.
       returned: when the general subset is gathered
       type: dict
       contains:
@@ -183,10 +187,10 @@ amt:
           type: str
           sample: Digest:727734D63A1FC0423736E48DA554E462
         host_name:
-          description: AMT host name.
+          description: AMT host name; empty when none is set.
           type: str
         domain_name:
-          description: AMT domain name.
+          description: AMT domain name; empty when none is set.
           type: str
         network_interface_enabled:
           description: Whether the network interface is enabled.
@@ -200,6 +204,15 @@ amt:
         rmcp_ping_response_enabled:
           description: RMCP ping answered.
           type: bool
+        shared_fqdn:
+          description: AMT's FQDN is shared with the host (V(false) when it is AMT's own).
+          type: bool
+        idle_wake_timeout:
+          description: Minutes AMT stays powered after the host sleeps or turns off.
+          type: int
+        presence_notification_interval:
+          description: Minutes between presence notifications to event subscribers; 0 when they are off.
+          type: int
         wsman_only_mode:
           description: Legacy non-WS-Man interfaces blocked.
           type: bool
@@ -213,7 +226,10 @@ amt:
           description: V(ac) or V(dc).
           type: str
     network:
-      description: Network interfaces, web UI, environment detection and CIRA servers.
+      description:
+        - Network interfaces, web UI, environment detection and CIRA servers.
+        - C(web_ui_enabled), C(detection_domains) and C(detection_ipv6_prefixes) are M(oob.amt.amt_general)'s options, with
+          its values, and can be given back to it unchanged.
       returned: when the network subset is gathered
       type: dict
       contains:
@@ -225,9 +241,14 @@ amt:
         web_ui_enabled:
           description: Whether the built-in web UI is on; null when the device has no AMT_WebUIService.
           type: bool
-        environment_detection:
-          description: Algorithm, detection_strings and ipv6_local_prefixes; null when the class is absent.
-          type: dict
+        detection_domains:
+          description: Environment detection's intranet DNS suffixes; null when the device has no AMT_EnvironmentDetectionSettingData.
+          type: list
+          elements: str
+        detection_ipv6_prefixes:
+          description: Environment detection's intranet IPv6 prefixes, in their shortest form; null when the class is absent.
+          type: list
+          elements: str
         mps_servers:
           description: Configured CIRA management presence servers (name, address, port, cn); null when the class is absent.
           type: list

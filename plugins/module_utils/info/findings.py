@@ -238,6 +238,16 @@ def _web_ui(facts, features):
     return []
 
 
+def _environment_detection(facts, _features):
+    network = facts["network"]
+    if network["detection_domains"] is None:
+        return Manual("the device has no AMT_EnvironmentDetectionSettingData; check with the OEM how it decides it is on the intranet")
+    # Which suffixes are right is the site's to say: the check can only show what the device holds.
+    return Manual("compare the intranet domains (%s) and IPv6 prefixes (%s) with the site's; none at all keeps AMT always "
+                  "outside (CIRA only). Set them with oob.amt.amt_general (detection_domains, detection_ipv6_prefixes)"
+                  % (", ".join(network["detection_domains"]) or "none", ", ".join(network["detection_ipv6_prefixes"]) or "none"))
+
+
 CONTROLS = (
     Control("AMT-FW-01", HIGH, "Firmware at or above every fixed version", ("firmware",), _firmware_advisories,
             "Install the OEM BIOS/ME update that carries a fixed AMT firmware; AMT cannot update itself over WS-Man, so no module does it."),
@@ -294,7 +304,9 @@ CONTROLS = (
     Control("AMT-WIFI-05", LOW, "Local profile synchronisation as policy decides, never unrestricted", ("wifi",), _wifi_sync,
             "oob.amt.amt_wifi_profile with local_profile_sync: off or user."),
     Control("AMT-WEB-01", MEDIUM, "Built-in web UI off unless used", ("network",), _web_ui,
-            "The coming oob.amt.amt_general module will switch it off; until then call AMT_WebUIService.RequestStateChange(3)."),
+            "oob.amt.amt_general with web_ui_enabled: false."),
+    Control("AMT-ENV-01", MEDIUM, "Environment detection set correctly", ("network",), _environment_detection,
+            "oob.amt.amt_general with the site's detection_domains and detection_ipv6_prefixes."),
 )
 
 # Controls WS-Man cannot settle on its own: (id, severity, title, why and what to do).
@@ -329,9 +341,6 @@ MANUAL_CHECKS = (
     ("AMT-CIRA-03", LOW, "Remote-access policies and user-initiated CIRA as intended",
      "amt_info does not read the remote-access policies; compare them with the site's CIRA template (the coming "
      "oob.amt.amt_cira module will set them)"),
-    ("AMT-ENV-01", MEDIUM, "Environment detection set correctly",
-     "compare amt.network.environment_detection with the site's intranet DNS suffixes; the coming oob.amt.amt_cira module "
-     "will set them"),
 )
 
 

@@ -17,6 +17,8 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.facts import read_firm
 from ansible_collections.oob.amt.plugins.module_utils.units.accounts import Users
 from ansible_collections.oob.amt.plugins.module_utils.units.audit_policy import AuditPolicy
 from ansible_collections.oob.amt.plugins.module_utils.units.base import describe_unit, read_state
+from ansible_collections.oob.amt.plugins.module_utils.units.general import (
+    ENVIRONMENT_DETECTION, SETTINGS, WEB_UI, General, settings_state)
 from ansible_collections.oob.amt.plugins.module_utils.units.redirection import Redirection
 from ansible_collections.oob.amt.plugins.module_utils.units.wifi import WifiProfiles
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
@@ -27,8 +29,6 @@ _AUDIT_STATE_FLAGS = ((0x01, "disabled"), (0x02, "locked"), (0x04, "almost_full"
 
 _KERBEROS_ENCRYPTION = {0: "rc4_hmac", 1: "aes128_cts_hmac_sha1_96", 2: "aes256_cts_hmac_sha1_96"}
 
-_ENVIRONMENT_DETECTION_ALGORITHM = {0: "local_domains", 1: "remote_urls"}
-
 # DMTF CIM_AssociatedPowerManagementService.PowerState (DSP1027), as AMT reports the host's power state.
 POWER_STATE = {
     1: "other", 2: "on", 3: "sleep_light", 4: "sleep_deep", 5: "power_cycle_off_soft", 6: "off_hard", 7: "hibernate",
@@ -37,25 +37,21 @@ POWER_STATE = {
     15: "power_cycle_off_soft_graceful", 16: "power_cycle_off_hard_graceful",
 }
 
-_ENABLED_STATES_ON = (2, 6)
-
-
 def read_general(client):
+    """AMT_GeneralSettings: what amt_general manages, in its option names (and taken back by it), then read-only facts."""
     settings = client.get(schema.AMT_GENERAL_SETTINGS)
-    return {
-        "uuid": read_uuid(client),
-        "digest_realm": settings.get("DigestRealm"),
-        "host_name": settings.get("HostName"),
-        "domain_name": settings.get("DomainName"),
+    facts = {"uuid": read_uuid(client), "digest_realm": settings.get("DigestRealm")}
+    # The instance is read once here, for the managed settings (read as the unit reads them) and the read-only facts.
+    facts.update(General(parts=(SETTINGS,)).describe(settings_state(settings)))
+    facts.update({
         "network_interface_enabled": as_bool(settings.get("NetworkInterfaceEnabled")),
         "amt_network_enabled": enum_name({0: False, 1: True}, settings.get("AMTNetworkEnabled")),
-        "ping_response_enabled": as_bool(settings.get("PingResponseEnabled")),
-        "rmcp_ping_response_enabled": as_bool(settings.get("RmcpPingResponseEnabled")),
         "wsman_only_mode": as_bool(settings.get("WsmanOnlyMode")),
         "privacy_level": enum_name({0: "default", 1: "enhanced", 2: "extreme"}, settings.get("PrivacyLevel")),
         "preferred_address_family": enum_name({0: "ipv4", 1: "ipv6"}, settings.get("PreferredAddressFamily")),
         "power_source": enum_name({0: "ac", 1: "dc"}, settings.get("PowerSource")),
-    }
+    })
+    return facts
 
 
 def _interface(port):
@@ -77,22 +73,15 @@ def _interface(port):
 
 
 def read_network(client):
-    web_ui = optional(lambda: client.get(schema.AMT_WEB_UI_SERVICE))
-    detection = optional(lambda: client.get(schema.AMT_ENVIRONMENT_DETECTION_SETTING_DATA))
+    """The interfaces and CIRA servers; the web UI and environment detection as amt_general names them (and takes them back)."""
+    facts = {"interfaces": [_interface(port) for port in client.enumerate(schema.AMT_ETHERNET_PORT_SETTINGS)]}
+    facts.update(describe_unit(General(parts=(WEB_UI, ENVIRONMENT_DETECTION)), client))
     mps = optional(lambda: client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP))
-    return {
-        "interfaces": [_interface(port) for port in client.enumerate(schema.AMT_ETHERNET_PORT_SETTINGS)],
-        "web_ui_enabled": None if web_ui is None else as_int(web_ui.get("EnabledState")) in _ENABLED_STATES_ON,
-        "environment_detection": None if detection is None else {
-            "algorithm": enum_name(_ENVIRONMENT_DETECTION_ALGORITHM, detection.get("DetectionAlgorithm")),
-            "detection_strings": as_list(detection.get("DetectionStrings")),
-            "ipv6_local_prefixes": as_list(detection.get("DetectionIPv6LocalPrefixes")),
-        },
-        "mps_servers": None if mps is None else [
-            {"name": sap.get("Name"), "address": sap.get("AccessInfo"), "port": as_int(sap.get("Port")), "cn": sap.get("CN")}
-            for sap in mps
-        ],
-    }
+    facts["mps_servers"] = None if mps is None else [
+        {"name": sap.get("Name"), "address": sap.get("AccessInfo"), "port": as_int(sap.get("Port")), "cn": sap.get("CN")}
+        for sap in mps
+    ]
+    return facts
 
 
 def _tls_interface(setting):

@@ -14,7 +14,8 @@ HARDENED = {
     "firmware": {"version": "12.0.90", "build": "1000", "full_version": "12.0.90.1000"},
     "provisioning": {"state": "post", "control_mode": "acm"},
     "general": {"uuid": "03020100-0504-0706-0809-0a0b0c0d0e0f"},
-    "network": {"interfaces": [], "web_ui_enabled": False, "environment_detection": None, "mps_servers": []},
+    "network": {"interfaces": [], "web_ui_enabled": False, "detection_domains": ["corp.example.com"], "detection_ipv6_prefixes": [],
+                "mps_servers": []},
     "tls": {
         "remote": {"enabled": True, "mutual_authentication": True, "accept_non_secure_connections": False,
                    "non_secure_connections_supported": None, "trusted_cn": ["console"]},
@@ -184,3 +185,13 @@ def test_absent_web_ui_and_audit_policy_become_manual_checks():
 def test_every_control_needs_only_known_subsets():
     for control in CONTROLS:
         assert set(control.needs) <= set(SUBSET_NAMES)
+
+
+def test_environment_detection_is_shown_for_comparison_with_the_site():
+    _findings, manual, _skipped = evaluate(with_changes(network__detection_ipv6_prefixes=["2001:db8:10::/48"]))
+    (detection,) = [check for check in manual if check["id"] == "AMT-ENV-01"]
+    assert "intranet domains (corp.example.com) and IPv6 prefixes (2001:db8:10::/48)" in detection["reason"]
+    assert "oob.amt.amt_general" in detection["reason"]
+    _findings, manual, _skipped = evaluate(with_changes(network__detection_domains=None, network__detection_ipv6_prefixes=None))
+    (absent,) = [check for check in manual if check["id"] == "AMT-ENV-01"]
+    assert absent["reason"].startswith("the device has no AMT_EnvironmentDetectionSettingData")

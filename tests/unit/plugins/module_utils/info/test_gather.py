@@ -108,6 +108,19 @@ def test_general_uses_the_smbios_uuid_and_realm():
     assert facts["digest_realm"].startswith("Digest:")
 
 
+def test_general_and_network_report_what_amt_general_manages_in_its_option_names():
+    facts = gather(full_device(), ["general", "network"])
+    general = facts["general"]
+    assert general["host_name"] == "Test Host Name" and general["domain_name"] == "Test Domain Name"
+    assert general["ping_response_enabled"] is True and general["rmcp_ping_response_enabled"] is True
+    assert general["shared_fqdn"] is True and general["idle_wake_timeout"] == 1 and general["presence_notification_interval"] == 0
+    network = facts["network"]
+    assert network["web_ui_enabled"] is False
+    assert network["detection_domains"] == ["b332bb28-ef3a-43b0-b998-342285ac1e26.com", "test.com"]
+    assert network["detection_ipv6_prefixes"] == []
+    assert "environment_detection" not in network
+
+
 def test_users_walk_every_page_and_every_handle():
     client = full_device()
     facts = gather(client, ["users"])["users"]
