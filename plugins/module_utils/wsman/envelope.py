@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the oob.amt collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Building WS-Management request envelopes as AMT expects them (REFERENCE.md 1.3, 1.4, 5.1).
+"""Building WS-Management request envelopes as AMT expects them (docs/amt-reference.md 1.3, 1.4, 5.1).
 
 Every value is escaped; element names are validated. Header order: Action, To, ResourceURI, MessageID,
 ReplyTo, OperationTimeout, SelectorSet.

@@ -5,7 +5,7 @@
 
 defusedxml refuses DTDs, entity declarations and external references; elements nested deeper than MAX_DEPTH are
 refused while parsing, before the recursive conversion below could exhaust Python's stack. Elements are matched by
-namespace URI and local name, never by prefix: AMT's prefix letters change between responses (REFERENCE.md 1.5).
+namespace URI and local name, never by prefix: AMT's prefix letters change between responses (docs/amt-reference.md 1.5).
 
 Value mapping (see element_value): leaf element -> str ("" when empty, None when xsi:nil); repeated element ->
 list; EPR -> {"resource_uri": URI, "selectors": {name: str or EPR}}; CIM Datetime/Interval wrapper -> its text;

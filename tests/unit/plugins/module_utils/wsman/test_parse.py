@@ -135,7 +135,7 @@ def test_get_general_settings_reads_every_property_in_order():
 
 
 def test_software_identity_instances_from_a_pull():
-    # Shape of the real CIM_SoftwareIdentity pull (REFERENCE.md 9.2), with prefixes unlike any capture.
+    # Shape of the real CIM_SoftwareIdentity pull (docs/amt-reference.md 9.2), with prefixes unlike any capture.
     body = (
         '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/enumeration"'
         ' xmlns:y="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_SoftwareIdentity"><s:Header/><s:Body><x:PullResponse><x:Items>'
