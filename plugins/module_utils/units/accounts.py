@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The user accounts of AMT_AuthorizationService besides the admin (REFERENCE.md 2.3, 4): reading them, who is the
+"""The user accounts of AMT_AuthorizationService besides the admin (docs/amt-reference.md 2.3, 4): reading them, who is the
 Auditor, and Users, the unit of amt_user.
 
 An account is a Digest user (a name and a password) or a Kerberos user or group (an Active Directory SID), with an
@@ -38,15 +38,16 @@ def realm_option_name(realm):
     return schema.REALMS[realm].lower().replace(" ", "_")
 
 
-# Realms a console may give a user (REFERENCE.md 4.3): 2-13, 17-21 and 24.
+# Realms a console may give a user (docs/amt-reference.md 4.3): 2-13, 17-21 and 24.
 ASSIGNABLE_REALMS = dict((realm_option_name(realm), realm) for realm in list(range(2, 14)) + [17, 18, 19, 20, 21, 24])
 AUDIT_LOG = realm_option_name(schema.REALM_AUDIT_LOG)
 
-# Sizes of the firmware's ACL table the module checks against (REFERENCE.md 4.3: Intel SCS allows 7 Digest users
-# and 32 Kerberos users or groups; the firmware holds one Digest user more and answers 23 MAX_LIMIT_REACHED beyond).
+# Sizes of the ACL table checked before sending. The firmware's own size is UNCONFIRMED (docs/amt-reference.md 4.3):
+# Intel SCS allows 7 Digest and 32 Kerberos users or groups, and the firmware holds at least that; 8 Digest entries is
+# the project's reading (SCS's 7 besides its own account). A device that holds fewer answers 23 MAX_LIMIT_REACHED.
 MAX_DIGEST_ACCOUNTS = 8
 MAX_KERBEROS_ACCOUNTS = 32
-# KerberosUserSid: the SID's bytes, 1 to 28 of them, a multiple of 4 (REFERENCE.md 4.1), sent as base64.
+# KerberosUserSid: the SID's bytes, 1 to 28 of them, a multiple of 4 (docs/amt-reference.md 4.1), sent as base64.
 MAX_SID_BYTES = 28
 _SID_TEXT = re.compile(r"^S-1-(\d+)((?:-\d+)+)$", re.IGNORECASE)
 _SID_HEADER_BYTES = 8
@@ -55,7 +56,7 @@ UPDATE_ALWAYS, UPDATE_ON_CREATE = "always", "on_create"
 
 AUDITOR_RULE = ("the admin cannot remove the Auditor or take the audit_log realm from it (only the Auditor can give it up, "
                 "or unprovisioning removes it)")
-# Advice for ReturnValues of AddUserAclEntryEx / UpdateUserAclEntryEx (REFERENCE.md 4.3, 8.1).
+# Advice for ReturnValues of AddUserAclEntryEx / UpdateUserAclEntryEx (docs/amt-reference.md 4.3, 8.1).
 _WRITE_ADVICE = {
     12: "the firmware does not accept this name",
     16: "the connection's account may not change this entry; connect as the admin",
@@ -145,7 +146,7 @@ def _account(client, handle):
         "type": DIGEST if name else KERBEROS,
         "name": name,
         "kerberos_sid": None if sid is None else sid_text(sid),
-        # $$ names are firmware system accounts (REFERENCE.md 2.3); they must not be removed.
+        # $$ names are firmware system accounts (docs/amt-reference.md 2.3); they must not be removed.
         "system": bool(name) and name.startswith(SYSTEM_ACCOUNT_PREFIX),
         "access": enum_name(schema.ACCESS_PERMISSION, entry.get("AccessPermission")),
         "realms": sorted((_realm_name(as_int(realm)) for realm in as_list(entry.get("Realms"))), key=str),
