@@ -87,9 +87,9 @@ def _web_ui_page(device) -> bytes:
 class ListenerError(OSError):
     """A device's port could not be opened (most often: the address is already in use)."""
 
-    def __init__(self, address: str, port: int, error: OSError):
+    def __init__(self, address: str, port: int, interface: str, error: OSError):
         super().__init__(error.errno, error.strerror)
-        self.address, self.port = address, port
+        self.address, self.port, self.interface = address, port, interface
 
 
 @dataclass
@@ -204,7 +204,7 @@ class DeviceHost:
         try:
             listener = await loop.create_server(new_protocol, host=address, port=port, reuse_address=True)
         except OSError as error:
-            raise ListenerError(address, port, error) from None
+            raise ListenerError(address, port, interface, error) from None
         listener.amtsim_tls_state = self._tls_state_now(bool(mutual)) if scheme == "tls" else None
         self.listeners[key] = listener
 
@@ -300,7 +300,11 @@ class FleetServer:
             self._by_device[id(member.device)] = host
         batch = 200
         for first in range(0, len(self.hosts), batch):
-            await asyncio.gather(*(host.sync_listeners() for host in self.hosts[first:first + batch]))
+            results = await asyncio.gather(*(host.sync_listeners() for host in self.hosts[first:first + batch]),
+                                           return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result  # the whole batch has settled, so closing the server afterwards catches every listener
 
     async def close(self) -> None:
         for host in self.hosts:
@@ -531,8 +535,13 @@ def _peer_certificate(writer) -> bytes | None:
 
 async def serve_fleet(fleet, faults: FaultPlan | None = None, latency: LatencyModel | None = None, ports: tuple = (HTTP_PORT, TLS_PORT),
                       digest_policy: DigestPolicy | None = None) -> FleetServer:
-    """Start every device's listeners; returns once all are up."""
+    """Start every device's listeners; returns once all are up. A port that will not open raises ListenerError,
+    with every listener opened so far closed again."""
     server = FleetServer(faults or FaultPlan(), latency or LatencyModel.instant(), tuple(ports), digest_policy or DigestPolicy(),
                          getattr(fleet, "on_change", None))
-    await server.start(fleet.members)
+    try:
+        await server.start(fleet.members)
+    except BaseException:
+        await server.close()
+        raise
     return server
