@@ -519,7 +519,7 @@ def _body_pieces(body: bytes, one_chunk: bool) -> list:
 
 def _upper_case_chunk_size(framed: bytes) -> bytes:
     """h11 frames a chunk as ``<lower-case hex size>CRLF<data>CRLF``; AMT writes four upper-case digits (``02FA``,
-    REFERENCE.md 9.1)."""
+    docs/amt-reference.md 9.1)."""
     size, _separator, rest = framed.partition(b"\r\n")
     return b"%04X\r\n" % int(size, 16) + rest
 

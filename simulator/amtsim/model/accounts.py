@@ -1,4 +1,4 @@
-"""The admin account, the user ACL, system accounts and AMT_AuthorizationService (REFERENCE.md 2.3, 4)."""
+"""The admin account, the user ACL, system accounts and AMT_AuthorizationService (docs/amt-reference.md 2.3, 4)."""
 from __future__ import annotations
 
 import base64
@@ -164,7 +164,7 @@ class Accounts(Component):
         return result(SUCCESS, ("Username", self.admin_username))
 
     def _GetAdminAclEntryStatus(self, instance, inputs, caller):
-        # Our reading of IsDefault here: the MEBx password is still the factory one (UNCONFIRMED, HARDENING.md 5).
+        # Our reading of IsDefault here: the MEBx password is still the factory one (UNCONFIRMED, docs/hardening-controls.md 5).
         if not self._is_admin(caller):
             return result(NOT_PERMITTED)
         return result(SUCCESS, ("IsDefault", self.device.provisioning.mebx_is_default()))

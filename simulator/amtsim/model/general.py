@@ -1,5 +1,5 @@
 """Device-wide settings: AMT_GeneralSettings, AMT_EthernetPortSettings, AMT_EnvironmentDetectionSettingData,
-AMT_UserInitiatedConnectionService, AMT_WebUIService and CIM_SoftwareIdentity (REFERENCE.md 3.3, 3.4, 7.6-7.9)."""
+AMT_UserInitiatedConnectionService, AMT_WebUIService and CIM_SoftwareIdentity (docs/amt-reference.md 3.3, 3.4, 7.6-7.9)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,5 @@
 """TLS: AMT_TLSSettingData, AMT_TLSCredentialContext, the key and certificate store and
-AMT_PublicKeyManagementService (REFERENCE.md 7.4)."""
+AMT_PublicKeyManagementService (docs/amt-reference.md 7.4)."""
 from __future__ import annotations
 
 import base64
