@@ -1,5 +1,6 @@
 """amtsim.fleet: addresses, the mixed blends, state-dir persistence and safety, and the inventory."""
 import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -9,8 +10,11 @@ from collections import Counter
 
 import pytest
 import yaml
+from conftest import DigestClient, envelope
 
+from amtsim import http as amt_http
 from amtsim.fleet import RELEASE_BUILDS, Fleet, FleetError, FleetOptions, device_firmware, device_profiles
+from amtsim.types import AMT_PREFIX
 
 MODE_OF_PROFILE = {"factory": "none", "ccm": "ccm", "acm": "acm"}
 
@@ -194,6 +198,35 @@ def test_a_password_set_as_a_digest_hash_is_marked_unknown(tmp_path):
     assert "null" not in inventory_path.read_text()
     assert _inventory(inventory_path)["hosts"]["amt-0002"]["amt_password_known"] is True
     fleet.close()
+
+
+def test_a_password_rotated_over_the_network_reaches_the_inventory(tmp_path, simulator_loop, loopback_block):
+    inventory_path = tmp_path / "hosts.yml"
+    options = _options(devices=1, firmware="12.0", first_address=loopback_block.allocate(),
+                       local_first_address=loopback_block.allocate())
+    fleet = Fleet.open(tmp_path / "state", options, inventory_path)
+    device = fleet.members[0].device
+    server = simulator_loop.run(amt_http.serve_fleet(fleet))
+    try:
+        service = AMT_PREFIX + "AMT_AuthorizationService"
+        digest = hashlib.md5(("admin:%s:N3w-Passw0rd!" % device.digest_realm).encode()).digest()
+        body = ('<h:SetAdminAclEntryEx_INPUT xmlns:h="%s"><h:Username>admin</h:Username><h:DigestPassword>%s'
+                '</h:DigestPassword></h:SetAdminAclEntryEx_INPUT>' % (service, base64.b64encode(digest).decode()))
+        client = DigestClient(fleet.members[0].remote_address, password=device.admin_password)
+        answer = client.post(envelope(service + "/SetAdminAclEntryEx", service, body))
+        client.close()
+        assert answer.status == 200 and b"<g:ReturnValue>0</g:ReturnValue>" in answer.body
+        deadline = time.monotonic() + 15
+        while _inventory(inventory_path)["hosts"]["amt-0001"].get("amt_password_known") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        host = _inventory(inventory_path)["hosts"]["amt-0001"]
+        assert host["amt_password_known"] is False and "amt_password" not in host and host["amt_control_mode"] == "ccm"
+    finally:
+        simulator_loop.run(server.close())
+
+        async def close():
+            fleet.close()
+        simulator_loop.run(close())
 
 
 # --- what a state directory holds, and what keeps it from starting --------------------------------------------
