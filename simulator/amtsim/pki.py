@@ -38,10 +38,14 @@ def write_private(path: Path, data: bytes) -> None:
     """Write a file readable only by its owner, atomically (every file of a state directory is written this way)."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, 0o600)  # a .tmp left by an older run keeps its mode through os.open
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)  # a .tmp left by an older run keeps its mode through os.open
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _new_rsa_key() -> rsa.RSAPrivateKey:

@@ -4,7 +4,10 @@ Starts ``amtsim serve --devices N --profile ccm`` (CCM, so every device has admi
 waits for the ready line, then sends one digest-authenticated WS-Man Get of AMT_GeneralSettings to every device
 and finally ``--gets`` Gets over keep-alive sessions to a few devices, timing each.
 
-    .venv/bin/python simulator/bench/fleet_scale.py [--devices 1000] [--gets 2000]
+    .venv/bin/python simulator/bench/fleet_scale.py [--devices 1000] [--gets 2000] [--firmware SPEC]
+
+``--firmware mixed`` (or counts such as ``11.8:100,16.1:900``) measures a fleet of several generations, whose older
+devices negotiate TLS with RSA key exchange or DHE.
 """
 from __future__ import annotations
 
@@ -74,12 +77,15 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--gets", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=10, help="keep-alive sessions the timed Gets are spread over")
+    parser.add_argument("--firmware", help="amtsim --firmware SPEC (default: amtsim's)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="amtsim-bench-") as scratch:
         inventory_path = Path(scratch) / "hosts.yml"
         command = [sys.executable, "-m", "amtsim", "serve", "--devices", str(args.devices), "--profile", "ccm",
                    "--state-dir", str(Path(scratch) / "state"), "--inventory", str(inventory_path)]
+        if args.firmware:
+            command += ["--firmware", args.firmware]
         process, ready_seconds = _start(command)
         try:
             server = psutil.Process(process.pid)
@@ -108,7 +114,7 @@ def main() -> int:
         process.send_signal(signal.SIGTERM)
         restart_exit_code = process.wait(timeout=60)
 
-    print(f"devices                         {args.devices}")
+    print(f"devices                         {args.devices} (firmware {args.firmware or 'default'})")
     print(f"time to ready line              {ready_seconds:.2f} s (first start: certificates, state files)")
     print(f"time to ready line on restart   {restart_seconds:.2f} s (resumed from the state directory)")
     print(f"RSS after start                 {rss_ready / 2**20:.0f} MiB")
