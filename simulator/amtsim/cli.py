@@ -24,12 +24,12 @@ SERVE_EPILOG = textwrap.dedent("""\
     Device i (1-based) listens on FIRST_ADDRESS + i - 1, ports 16992 (HTTP) and 16993 (TLS), and on
     LOCAL_FIRST_ADDRESS + i - 1 as its local (LMS) endpoint. Its AMTHI socket is STATE_DIR/mei/NNNN.sock.
 
-    Profiles: factory (unprovisioned), ccm, acm, or mixed: 40%% factory, 30%% CCM, 30%% ACM, in an order
+    Profiles: factory (unprovisioned), ccm, acm, or mixed: 40% factory, 30% CCM, 30% ACM, in an order
     shuffled by --seed (the same seed and size give the same fleet).
 
     Firmware: one version for all devices (16.1.27.2176, or a release: 11.8, 12.0, 15.0, 16.1, 19.0); counts per
     version in device order, e.g. --firmware 11.8:2,12.0:3,16.1:10,19.0:5 (the counts must add up to --devices;
-    without --devices they set the fleet size); or "mixed": 10%% 11.8, 15%% 12.0, 25%% 19.0, the rest 16.1, shuffled
+    without --devices they set the fleet size); or "mixed": 10% 11.8, 15% 12.0, 25% 19.0, the rest 16.1, shuffled
     by --seed. TLS on 16993 speaks each generation's versions and cipher suites.
 
     --state-dir keeps the fleet across restarts: the options it was created with are stored in
