@@ -1,4 +1,4 @@
-"""HTTP Digest (RFC 2617, MD5, qop=auth) the way AMT firmware does it (REFERENCE.md section 2).
+"""HTTP Digest (RFC 2617, MD5, qop=auth) the way AMT firmware does it (docs/amt-reference.md section 2).
 
 One ``DigestGuard`` per device keeps the issued nonces and the lock-out state. The challenge has exactly
 AMT's four parameters and separators; ``qop`` and ``nc`` are accepted quoted or bare and ``nc`` is hashed as

@@ -2,7 +2,7 @@
 
 One ``WsmanEndpoint`` per device: it owns the per-device response MessageID counter and the open enumeration
 contexts (GUID-like ids as AMT sends them, e.g. ``E2020000-0000-0000-0000-000000000000``, a little-endian
-counter). Choices where no source tells what AMT does (REFERENCE.md section 10): a missing Action, To,
+counter). Choices where no source tells what AMT does (docs/amt-reference.md section 10): a missing Action, To,
 MessageID or ResourceURI is ``wsa:MessageInformationHeaderRequired``; a To whose path is not ``/wsman`` and a
 ResourceURI outside the AMT/CIM/IPS schemas are ``wsa:DestinationUnreachable``; an Action that is neither a
 transfer/enumeration action nor ``<ResourceURI>/<Method>`` is ``wsa:ActionNotSupported``; Pull without

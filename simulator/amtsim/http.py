@@ -18,25 +18,27 @@ reaches the WS-Man dispatcher; ``GET /index.htm`` (or ``/``) returns a small web
 Anything else gets AMT's HTML error page. Requests to one device are served one at a time. The device's Effects
 are applied once a request is handled, before its response is written (that connection alone stays open to
 deliver it): "listeners" re-reads the listener set, "restart" refuses connections for the latency model's
-pause, "hang" stops answering for the hang pause. TLS is negotiated per connection with a context built from
-``device.tls_identity()`` on first use, offering the versions of ``device.tls_versions()`` (1.3 only with the
-latency model's ``tls13`` knob); mutual TLS verifies against ``device.trusted_client_roots()``.
+pause, "hang" stops answering for the hang pause. TLS is negotiated per connection (amtsim.firmware_tls) with a
+context built from ``device.tls_identity()`` on first use, offering the versions of ``device.tls_versions()`` (1.3
+only with the latency model's ``tls13`` knob) and the suites of the firmware generation; a handshake with nothing in
+common ends with a TLS alert. Mutual TLS verifies against ``device.trusted_client_roots()``.
 
 From the latency model: at most ``remote_connections`` connections per device on the remote ports (a further one
 is reset on accept), service times times ``host_off_multiplier`` while ``device.host_powered_on()`` is False, and
-a CommitChanges that switched TLS loses its response with chance ``tls_commit_cut_chance``. SOAP bodies go out
-chunked the way AMT chunks them, with chunk sizes in four upper-case hex digits.
+a CommitChanges that switched TLS loses its response with chance ``tls_commit_cut_chance``. A connection must
+deliver its TLS handshake and first request within ``request_timeout`` of opening; a later request may start up to
+``keepalive_idle`` after the previous answer and must then be complete within ``request_timeout``; otherwise the
+connection is closed, so slow or stuck clients never hold a device. SOAP bodies go out chunked the way AMT chunks
+them, with chunk sizes in four upper-case hex digits.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import inspect
-import os
 import random
 import ssl
 import time
-import warnings
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
@@ -46,26 +48,20 @@ from amtsim import soap
 from amtsim.digest import UNAUTHORIZED_PAGE, DigestGuard, DigestPolicy
 from amtsim.dispatch import DispatchResult, WsmanEndpoint
 from amtsim.faults import FaultPlan, RequestFaults
+from amtsim.firmware_tls import READ_CHUNK, TlsSession, server_context
 from amtsim.latency import LatencyModel
 from amtsim.types import Caller, Effect, WsmanFault
 
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
-READ_CHUNK = 65536
 HTTP_PORT = 16992
 TLS_PORT = 16993
-TLS_HANDSHAKE_TIMEOUT = 10.0
 SOAP_CONTENT_TYPE = b"application/soap+xml; charset=UTF-8"
 WEB_UI_PATHS = ("/", "/index.htm")
 # AMT's chunking of a SOAP body: a first chunk of 0x220 bytes, then 0x2FA each; a fault goes out as one chunk
 # (RPS src/test/helper/AMTMessages.ts captures).
 FIRST_CHUNK, NEXT_CHUNKS = 0x220, 0x2FA
-# Firmware up to 11: RSA and ECDHE-RSA key exchange with AES-CBC only (GCM came with 12); TLS 1.0 needs level 0.
-LEGACY_CIPHERS = ("ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA:"
-                  "AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA:@SECLEVEL=0")
-_TLS_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
-                 "1.3": ssl.TLSVersion.TLSv1_3}
 
 _HTML_PAGE = (
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" >'
@@ -88,6 +84,14 @@ def _web_ui_page(device) -> bytes:
     return (_HTML_PAGE % ("<h2>System Status</h2><table class=lanlist>%s</table>" % table)).encode()
 
 
+class ListenerError(OSError):
+    """A device's port could not be opened (most often: the address is already in use)."""
+
+    def __init__(self, address: str, port: int, interface: str, error: OSError):
+        super().__init__(error.errno, error.strerror)
+        self.address, self.port, self.interface = address, port, interface
+
+
 @dataclass
 class _Outcome:
     """A response to send, or a decision not to send one."""
@@ -98,17 +102,6 @@ class _Outcome:
     close: bool = False
     drop: bool = False            # abort the connection without answering
     result: DispatchResult | None = None
-
-
-class _AwaitingTlsProtocol(asyncio.StreamReaderProtocol):
-    """A stream protocol that reads nothing until ``start_tls``, so the ClientHello reaches the TLS layer.
-
-    TLS is started per connection (not per listener) so a device's key is loaded on first use.
-    """
-
-    def connection_made(self, transport):
-        transport.pause_reading()
-        super().connection_made(transport)
 
 
 class DeviceHost:
@@ -131,6 +124,7 @@ class DeviceHost:
         self._hung_until = 0.0
         self._reopen: asyncio.TimerHandle | None = None
         self._reopening: set = set()     # keeps the reopen tasks referenced until they finish
+        self._serving: set = set()       # the tasks serving connections, cancelled by close()
 
     # --- listeners ---------------------------------------------------------------------------------------
     def _wanted(self) -> dict:
@@ -155,9 +149,7 @@ class DeviceHost:
         cached = self._tls_contexts.get(mutual)
         if cached and cached[0] == (identity, roots):
             return cached[1]
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        _limit_tls_versions(context, self.device.tls_versions(), tls13=bool(self.server.latency.tls13))
-        _load_identity(context, *identity)
+        context = server_context(self.device.firmware, self.device.tls_versions(), bool(self.server.latency.tls13), identity)
         if mutual:
             context.verify_mode = ssl.CERT_REQUIRED
             if roots:
@@ -196,15 +188,23 @@ class DeviceHost:
         port = self.server.ports[0] if scheme == "http" else self.server.ports[1]
 
         async def serve(reader, writer):
-            await self.server.serve_connection(self, key, bool(mutual), reader, writer)
+            task = asyncio.current_task()
+            self._serving.add(task)
+            try:
+                await self.server.serve_connection(self, key, bool(mutual), reader, writer)
+            finally:
+                self._serving.discard(task)
 
         loop = asyncio.get_running_loop()
-        protocol_class = _AwaitingTlsProtocol if scheme == "tls" else asyncio.StreamReaderProtocol
 
         def new_protocol():
-            return protocol_class(asyncio.StreamReader(loop=loop), serve, loop=loop)
+            return asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), serve, loop=loop)
 
-        listener = await loop.create_server(new_protocol, host=self.addresses[interface], port=port, reuse_address=True)
+        address = self.addresses[interface]
+        try:
+            listener = await loop.create_server(new_protocol, host=address, port=port, reuse_address=True)
+        except OSError as error:
+            raise ListenerError(address, port, interface, error) from None
         listener.amtsim_tls_state = self._tls_state_now(bool(mutual)) if scheme == "tls" else None
         self.listeners[key] = listener
 
@@ -221,6 +221,9 @@ class DeviceHost:
             self._reopen.cancel()
         for key in list(self.listeners):
             await self._close_listener(key)
+        for task in list(self._serving):
+            task.cancel()
+        await asyncio.gather(*self._serving, return_exceptions=True)
 
     # --- restart / hang ----------------------------------------------------------------------------------
     async def go_down(self, seconds: float, spare=None) -> None:
@@ -297,7 +300,11 @@ class FleetServer:
             self._by_device[id(member.device)] = host
         batch = 200
         for first in range(0, len(self.hosts), batch):
-            await asyncio.gather(*(host.sync_listeners() for host in self.hosts[first:first + batch]))
+            results = await asyncio.gather(*(host.sync_listeners() for host in self.hosts[first:first + batch]),
+                                           return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result  # the whole batch has settled, so closing the server afterwards catches every listener
 
     async def close(self) -> None:
         for host in self.hosts:
@@ -310,16 +317,22 @@ class FleetServer:
             writer.transport.abort()
             return
         host.connections.setdefault(key, set()).add(writer)
+        socket_writer = writer  # what host.connections holds and effects spare; ``writer`` becomes the TLS session
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+        loop = asyncio.get_running_loop()
         try:
             if scheme == "tls":
                 context = host.tls_context(mutual)
                 if context is None:
                     return
                 await asyncio.sleep(self.latency.handshake_time(mutual, host.rng))
-                await writer.start_tls(context, ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT)
+                session = TlsSession(context, reader, writer)
+                await asyncio.wait_for(session.handshake(), self.latency.request_timeout)
+                reader = writer = session
+            # The first request must be complete this soon after the connection opened; later ones after their first byte.
+            deadline = loop.time() + self.latency.request_timeout
             while True:
-                request, body, error = await self._read_request(connection, reader)
+                request, body, error = await self._read_request(connection, reader, deadline)
                 if request is None and error is None:
                     return
                 caller_tls = (interface, scheme == "tls", _peer_certificate(writer))
@@ -327,7 +340,7 @@ class FleetServer:
                 if outcome.drop:
                     writer.transport.abort()
                     return
-                effects = await host.apply_effects(outcome.result, writer)
+                effects = await host.apply_effects(outcome.result, socket_writer)
                 if key not in host.listeners and not outcome.close:
                     outcome.headers.append((b"Connection", b"close"))
                     outcome.close = True
@@ -343,14 +356,21 @@ class FleetServer:
                 if outcome.close or connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
                     return
                 connection.start_next_cycle()
+                deadline = None
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, ssl.SSLError, h11.LocalProtocolError):
             return
         finally:
-            host.connections.get(key, set()).discard(writer)
+            host.connections.get(key, set()).discard(socket_writer)
             writer.close()
 
-    async def _read_request(self, connection: h11.Connection, reader) -> tuple:
-        """(request, body, None), (None, None, None) when the peer went away, or (request|None, None, error status)."""
+    async def _read_request(self, connection: h11.Connection, reader, deadline: float | None) -> tuple:
+        """(request, body, None), (None, None, None) when the peer went away or ran out of time, or
+        (request|None, None, error status).
+
+        ``deadline`` (loop time) bounds the whole request; None means the connection is idle between requests: the
+        first byte may take up to ``keepalive_idle``, the rest ``request_timeout`` from then on.
+        """
+        loop = asyncio.get_running_loop()
         request, body = None, bytearray()
         while True:
             try:
@@ -358,10 +378,13 @@ class FleetServer:
             except h11.RemoteProtocolError as exc:
                 return request, None, exc.error_status_hint
             if event is h11.NEED_DATA:
+                wait = self.latency.keepalive_idle if deadline is None else deadline - loop.time()
                 try:
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), self.latency.keepalive_idle)
+                    data = await asyncio.wait_for(reader.read(READ_CHUNK), max(wait, 0.0))
                 except asyncio.TimeoutError:
                     return None, None, None
+                if deadline is None:
+                    deadline = loop.time() + self.latency.request_timeout
                 connection.receive_data(data)
                 if not data and request is None:
                     return None, None, None
@@ -496,39 +519,9 @@ def _body_pieces(body: bytes, one_chunk: bool) -> list:
 
 def _upper_case_chunk_size(framed: bytes) -> bytes:
     """h11 frames a chunk as ``<lower-case hex size>CRLF<data>CRLF``; AMT writes four upper-case digits (``02FA``,
-    REFERENCE.md 9.1)."""
+    docs/amt-reference.md 9.1)."""
     size, _separator, rest = framed.partition(b"\r\n")
     return b"%04X\r\n" % int(size, 16) + rest
-
-
-def _limit_tls_versions(context: ssl.SSLContext, versions: tuple, tls13: bool) -> None:
-    """Offer the firmware generation's TLS versions (and its cipher suites, where they are narrower than OpenSSL's)."""
-    offered = [version for version in versions if version != "1.3" or tls13]
-    with warnings.catch_warnings():
-        # ssl deprecates naming TLS 1.0 and 1.1, which legacy firmware still speaks.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        context.minimum_version = _TLS_VERSIONS[offered[0]]
-        context.maximum_version = _TLS_VERSIONS[offered[-1]]
-    if "1.0" in offered:
-        context.set_ciphers(LEGACY_CIPHERS)
-    elif "1.1" in offered:
-        # OpenSSL refuses TLS 1.1 at its default security level.
-        context.set_ciphers("DEFAULT:@SECLEVEL=0")
-
-
-def _load_identity(context: ssl.SSLContext, chain_pem: bytes, key_pem: bytes) -> None:
-    """load_cert_chain() only takes paths: hand it anonymous in-memory files, so the key never touches a disk."""
-    descriptors = []
-    try:
-        for data in (chain_pem, key_pem):
-            descriptor = os.memfd_create("amtsim-tls", os.MFD_CLOEXEC)
-            descriptors.append(descriptor)
-            with open(descriptor, "wb", closefd=False) as handle:
-                handle.write(data)
-        context.load_cert_chain("/proc/self/fd/%d" % descriptors[0], "/proc/self/fd/%d" % descriptors[1])
-    finally:
-        for descriptor in descriptors:
-            os.close(descriptor)
 
 
 def _peer_certificate(writer) -> bytes | None:
@@ -542,8 +535,13 @@ def _peer_certificate(writer) -> bytes | None:
 
 async def serve_fleet(fleet, faults: FaultPlan | None = None, latency: LatencyModel | None = None, ports: tuple = (HTTP_PORT, TLS_PORT),
                       digest_policy: DigestPolicy | None = None) -> FleetServer:
-    """Start every device's listeners; returns once all are up."""
+    """Start every device's listeners; returns once all are up. A port that will not open raises ListenerError,
+    with every listener opened so far closed again."""
     server = FleetServer(faults or FaultPlan(), latency or LatencyModel.instant(), tuple(ports), digest_policy or DigestPolicy(),
                          getattr(fleet, "on_change", None))
-    await server.start(fleet.members)
+    try:
+        await server.start(fleet.members)
+    except BaseException:
+        await server.close()
+        raise
     return server

@@ -1,11 +1,12 @@
-"""The timing model of shared/amt/TIMING.md section 8; every number is a knob.
+"""The timing model of docs/firmware-timing.md section 8; every number is a knob.
 
 ``LatencyModel.realistic()`` is what ``--latency`` selects; ``LatencyModel.instant()`` (the default) makes every
 service time zero but keeps restart and hang windows short and non-zero, so tests can still observe them; the
 connection cap and the power-state multiplier keep their defaults there, the cut-commit chance is 0.
 ``with_overrides({"get_put_delete": 0.02})`` applies ``--latency-set KNOB=VALUE`` pairs (a knob keeps its type).
 
-Knobs besides the service times and pauses (each a guess; TIMING.md section 8 names no source for the numbers):
+Knobs besides the service times and pauses (each a guess; docs/firmware-timing.md section 8 names no source for the
+numbers):
 
 * ``remote_connections`` (4): open TCP connections one device accepts on its remote 16992/16993 ports together;
   a further one is accepted and at once reset (the client sees a connection reset).
@@ -13,6 +14,16 @@ Knobs besides the service times and pauses (each a guess; TIMING.md section 8 na
 * ``tls_commit_cut_chance`` (0.5 with ``--latency``, 0 without): the chance that the connection carrying a
   CommitChanges that switched TLS is dropped before the response is written (the commit has taken effect).
 * ``tls13`` (0): 1 lets firmware 19 and later offer TLS 1.3 besides 1.2 (the TLS versions row: optional there).
+
+Connection timeouts, the same with and without ``--latency`` so that a stuck client never holds a device (each of
+the ``remote_connections`` slots is freed in bounded time):
+
+* ``keepalive_idle`` (60 s): how long a kept-alive connection may sit idle between an answer and the first byte of
+  the next request. The firmware's idle timer is not published (docs/firmware-timing.md section 3); 60 s is the
+  section 8 model's choice, longer than MeshCentral's own 6 s idle close.
+* ``request_timeout`` (10 s): how long the TLS handshake and the whole first request (headers and body) may take
+  from the moment the connection opens, and any later request from its first byte. No public figure exists; our
+  choice, near the 4 s to 12 s per-call timeouts of rpc-go and RPS (section 1) that real consoles live with.
 """
 from __future__ import annotations
 
@@ -52,7 +63,8 @@ class LatencyModel:
     restart_activation: float = 3.0        # Setup / AdminSetup committed
     restart_unprovision: float = 60.0
     admin_setup_repeat_hang: float = 120.0
-    keepalive_idle: float = 60.0
+    keepalive_idle: float = 60.0           # idle keep-alive connection closed after this
+    request_timeout: float = 10.0          # handshake + first request, or one later request, must arrive within this
     remote_connections: int = 4             # concurrent TCP connections per device on the remote ports
     host_off_multiplier: float = 3.0       # service time factor while the host is not in S0
     tls_commit_cut_chance: float = 0.5     # CommitChanges that switched TLS loses its response
@@ -67,7 +79,8 @@ class LatencyModel:
         defaults = cls()
         zeroed = {knob.name: 0.0 for knob in fields(cls)}
         zeroed.update(restart_commit=0.05, restart_commit_tls=0.05, restart_activation=0.05, restart_unprovision=0.05,
-                      admin_setup_repeat_hang=0.05, keepalive_idle=60.0, remote_connections=defaults.remote_connections,
+                      admin_setup_repeat_hang=0.05, keepalive_idle=defaults.keepalive_idle,
+                      request_timeout=defaults.request_timeout, remote_connections=defaults.remote_connections,
                       host_off_multiplier=defaults.host_off_multiplier)
         return cls(**zeroed)
 

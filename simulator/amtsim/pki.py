@@ -34,19 +34,18 @@ _VALIDITY = datetime.timedelta(days=3650)
 _BACKDATE = datetime.timedelta(days=1)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable only by its owner, atomically."""
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable only by its owner, atomically (every file of a state directory is written this way)."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
-def _write_public(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)  # a .tmp left by an older run keeps its mode through os.open
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _new_rsa_key() -> rsa.RSAPrivateKey:
@@ -114,7 +113,7 @@ class Pki:
     def __init__(self, state_dir, dns_suffix: str = DEFAULT_DNS_SUFFIX):
         self.state_dir = Path(state_dir)
         self.pki_dir = self.state_dir / "pki"
-        self.pki_dir.mkdir(parents=True, exist_ok=True)
+        self.pki_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._issued_path = self.pki_dir / "issued.json"
         self._issued = json.loads(self._issued_path.read_text()) if self._issued_path.exists() else {}
         self._issued_unsaved = False
@@ -132,11 +131,11 @@ class Pki:
         else:
             self._ca_key = ec.generate_private_key(ec.SECP256R1())
             self._ca_cert = _ca_cert("amtsim device CA", self._ca_key, path_length=0)
-            _write_private(key_path, _key_pem(self._ca_key))
-            _write_public(cert_path, _cert_pem(self._ca_cert))
+            write_private(key_path, _key_pem(self._ca_key))
+            write_private(cert_path, _cert_pem(self._ca_cert))
         self.ca_cert_pem = _cert_pem(self._ca_cert)
         if not self.ca_path.exists() or self.ca_path.read_bytes() != self.ca_cert_pem:
-            _write_public(self.ca_path, self.ca_cert_pem)
+            write_private(self.ca_path, self.ca_cert_pem)
 
     def _load_or_create_device_key(self) -> None:
         key_path = self.device_key_path = self.pki_dir / "device.key.pem"
@@ -144,7 +143,7 @@ class Pki:
             self.device_key_pem = key_path.read_bytes()
         else:
             self.device_key_pem = _key_pem(_new_rsa_key())
-            _write_private(key_path, self.device_key_pem)
+            write_private(key_path, self.device_key_pem)
         self._device_public_key = serialization.load_pem_private_key(self.device_key_pem, password=None).public_key()
 
     def issue_device_cert(self, common_name: str, san_ips) -> tuple:
@@ -174,7 +173,7 @@ class Pki:
         """Write the certificates issued since the last save to the cache."""
         if self._issued_unsaved:
             self._issued_unsaved = False
-            _write_public(self._issued_path, json.dumps(dict(self._issued)).encode())
+            write_private(self._issued_path, json.dumps(dict(self._issued)).encode())
 
     # --- provisioning chain (ACM) ---------------------------------------------------------------------------
     def _load_or_create_provisioning(self, dns_suffix: str) -> None:
@@ -185,7 +184,7 @@ class Pki:
         existing = json.loads(meta_path.read_text()) if meta_path.exists() else None
         if existing is None or not self.provisioning_pkcs12_path.exists() or not password_path.exists():
             self._create_provisioning(dns_suffix, chain_path, password_path)
-            _write_public(meta_path, json.dumps({"dns_suffix": dns_suffix}).encode())
+            write_private(meta_path, json.dumps({"dns_suffix": dns_suffix}).encode())
             existing = {"dns_suffix": dns_suffix}
         self.dns_suffix = existing["dns_suffix"]
         self.provisioning_pkcs12_password = password_path.read_text().strip()
@@ -211,6 +210,6 @@ class Pki:
         bundle = pkcs12.serialize_key_and_certificates(
             b"amtsim provisioning certificate", leaf_key, leaf, [intermediate, root],
             serialization.BestAvailableEncryption(password.encode()))
-        _write_private(password_path, password.encode())
-        _write_private(self.provisioning_pkcs12_path, bundle)
-        _write_public(chain_path, _cert_pem(leaf) + _cert_pem(intermediate) + _cert_pem(root))
+        write_private(password_path, password.encode())
+        write_private(self.provisioning_pkcs12_path, bundle)
+        write_private(chain_path, _cert_pem(leaf) + _cert_pem(intermediate) + _cert_pem(root))

@@ -3,7 +3,7 @@
 Parsing refuses DTDs, entity declarations and external references outright (``MalformedRequest``); a
 well-formed envelope that lacks what WS-Management needs raises ``WsmanFault``.
 
-Rendering reproduces the captures in ``shared/amt/fixtures/real``: one line, UTF-8, fixed prefixes
+Rendering reproduces the captures in ``tests/unit/fixtures/real``: one line, UTF-8, fixed prefixes
 ``a`` SOAP, ``b`` addressing, ``c`` wsman, ``d`` trust, ``e`` wss-secext, ``f`` cimbinding, then ``g``, ``h``, ...
 for the class or enumeration/transfer namespaces in order of first use, and ``xsi``. Faults use the other
 layout AMT sends for them (``c`` enumeration, ``d`` transfer, ``e`` wsman, ...).

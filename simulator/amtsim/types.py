@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-# --- namespaces (REFERENCE.md 1.2) -------------------------------------------------------------------------
+# --- namespaces (docs/amt-reference.md 1.2) -------------------------------------------------------------------------
 NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 NS_WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
@@ -108,7 +108,7 @@ class Caller:
     client_cert_der: bytes | None = None
 
 
-# --- faults (REFERENCE.md 1.7) ---------------------------------------------------------------------------
+# --- faults (docs/amt-reference.md 1.7) ---------------------------------------------------------------------------
 # Subcode -> (namespace, SOAP code, default reason). Real firmware sends Sender faults as HTTP 400.
 FAULT_SUBCODES = {
     "AccessDenied": (NS_WSMAN, "Sender", "The sender was not authorized to access the resource."),

@@ -375,3 +375,16 @@ def client_tls_context(ca_pem: bytes, client_cert=None):
     if client_cert is not None:
         context.load_cert_chain(*client_cert)
     return context
+
+
+@dataclass(frozen=True)
+class RecordingLatency(LatencyModel):
+    """The latency model, noting (operation, host powered on, seconds) of every service time the server asks for, so
+    tests assert what the server applied instead of timing it."""
+
+    service_times: list = field(default_factory=list, compare=False)
+
+    def service_time(self, operation, method, items, interface, rng, host_on=True):
+        seconds = super().service_time(operation, method, items, interface, rng, host_on=host_on)
+        self.service_times.append((operation, host_on, seconds))
+        return seconds

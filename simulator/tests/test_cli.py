@@ -68,10 +68,67 @@ def test_help_explains_the_options(capsys):
 
 def test_bad_options_are_usage_errors(capsys):
     for arguments in (["serve", "--first-address", "10.1.1.1"], ["serve", "--latency-set", "no_such_knob=1"],
-                      ["serve", "--faults", "explode"], ["serve", "--latency-set", "get_put_delete"]):
+                      ["serve", "--faults", "explode"], ["serve", "--latency-set", "get_put_delete"],
+                      ["serve", "--devices", "3", "--firmware", "11.8:1,19.0:1"], ["serve", "--firmware", "16.1.27"]):
         with pytest.raises(SystemExit) as exited:
             main(arguments)
         assert exited.value.code == 2
+    assert "the --firmware counts add up to 2 devices, but the fleet has 3" in capsys.readouterr().err
+
+
+def _failed_start(*arguments):
+    """(exit status, stderr) of an amtsim serve that must fail before it is ready."""
+    process = subprocess.run([sys.executable, "-m", "amtsim", "serve", *arguments], capture_output=True, text=True, timeout=30)
+    assert process.stdout == ""
+    assert "Traceback" not in process.stderr and len(process.stderr.strip().splitlines()) == 1, process.stderr
+    return process.returncode, process.stderr
+
+
+@pytest.mark.parametrize("held, option", [("127.95.1.1", "--first-address"), ("127.96.1.1", "--local-first-address")])
+def test_an_address_in_use_is_named_with_the_option_that_moves_the_fleet(tmp_path, held, option):
+    with socket.socket() as holder:
+        holder.bind((held, 16992))
+        holder.listen()
+        # Provisioned firmware 12 listens on the remote 16992 (factory devices and 16.1 and later do not).
+        status, error = _failed_start("--devices", "2", "--profile", "ccm", "--firmware", "12.0", "--first-address", "127.95.1.1",
+                                      "--local-first-address", "127.96.1.1", "--state-dir", str(tmp_path / "state"))
+    assert status == 2
+    assert error.startswith("amtsim: %s:16992 is already in use" % held) and "move this fleet with %s" % option in error
+
+
+def test_a_corrupt_state_file_is_named(tmp_path):
+    devices = tmp_path / "state" / "devices"
+    devices.mkdir(parents=True)
+    (devices / "0001.json").write_text("{ half a file")
+    status, error = _failed_start("--state-dir", str(tmp_path / "state"), "--first-address", "127.95.2.1",
+                                  "--local-first-address", "127.96.2.1")
+    assert status == 2 and "device state %s is corrupt" % (devices / "0001.json") in error
+
+
+def test_an_unusable_state_directory_is_named(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a directory")
+    status, error = _failed_start("--state-dir", str(tmp_path / "taken"), "--first-address", "127.95.3.1",
+                                  "--local-first-address", "127.96.3.1")
+    assert status == 2 and "state directory %s is not usable" % (tmp_path / "taken") in error
+
+
+def test_an_unwritable_inventory_is_named(tmp_path):
+    (tmp_path / "file").write_text("in the way of a directory")
+    status, error = _failed_start("--state-dir", str(tmp_path / "state"), "--inventory", str(tmp_path / "file" / "hosts.yml"),
+                                  "--first-address", "127.95.4.1", "--local-first-address", "127.96.4.1")
+    assert status == 2 and "inventory %s cannot be written" % (tmp_path / "file" / "hosts.yml") in error
+
+
+def test_firmware_counts_set_the_fleet_size(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    process, line = _start("--firmware", "11.8:1,12.0:1,19.0:1", "--first-address", "127.95.5.1",
+                           "--local-first-address", "127.96.5.1", "--inventory", str(inventory))
+    try:
+        assert line == "amtsim: serving 3 devices\n"
+        hosts = yaml.safe_load(inventory.read_text())["all"]["children"]["amt"]["hosts"]
+        assert [host["amt_firmware"].split(".")[:2] for host in hosts.values()] == [["11", "8"], ["12", "0"], ["19", "0"]]
+    finally:
+        _stop(process)
 
 
 def test_serve_listens_answers_mei_and_resumes_after_sigterm(tmp_path):

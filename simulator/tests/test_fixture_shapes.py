@@ -1,4 +1,4 @@
-"""For every real capture in shared/amt/fixtures/real: send the matching request to a simulated device (the real
+"""For every real capture in tests/unit/fixtures/real: send the matching request to a simulated device (the real
 model) and check the answer has the capture's structure: same qualified element names, nesting and attributes in
 the header and body (values may differ). The response Action may carry the "Response" suffix where the capture was
 hand-edited without it (SOURCES.md)."""
@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from amtsim.types import AMT_PREFIX, ANONYMOUS, CIM_PREFIX, class_uri
 
-FIXTURES = Path("/work/shared/amt/fixtures/real")
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "unit" / "fixtures" / "real"
 NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 NS_WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"

@@ -1,22 +1,18 @@
 """Firmware behaviour on the wire beyond WS-Man: the per-device connection cap, slower answers while the host is off,
-the cut CommitChanges response, TLS versions per firmware generation and AMT's chunk framing."""
+the cut CommitChanges response and AMT's chunk framing (TLS per firmware generation: test_protocol_tls.py)."""
 import http.client
 import random
 import socket
-import ssl
 import time
-import warnings
 
 import pytest
-from conftest import TRANSFER, FakeDevice, client_tls_context, envelope, port_refuses
+from conftest import TRANSFER, FakeDevice, RecordingLatency, envelope, port_refuses
 
 from amtsim.latency import LatencyModel
 from amtsim.types import AMT_PREFIX, Effect
 
 GENERAL = AMT_PREFIX + "AMT_GeneralSettings"
 SETUP = AMT_PREFIX + "AMT_SetupAndConfigurationService"
-_CLIENT_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
-                    "1.3": ssl.TLSVersion.TLSv1_3}
 
 
 def _get(client):
@@ -64,16 +60,11 @@ def test_remote_connections_beyond_the_cap_are_reset(start_fleet, cap):
 # --- host power state -----------------------------------------------------------------------------------------
 def test_answers_take_three_times_longer_while_the_host_is_off(start_fleet, digest_client):
     on, off = FakeDevice(), FakeDevice(index=2, powered_on=False)
-    fleet = start_fleet([on, off], latency=LatencyModel.instant().with_overrides({"get_put_delete": 0.1}))
-    timings = []
+    latency = RecordingLatency().with_overrides({"get_put_delete": 0.01, "get_put_delete_jitter": 0})
+    fleet = start_fleet([on, off], latency=latency)
     for position in (0, 1):
-        client = digest_client(fleet.address(position))
-        _get(client)
-        started = time.monotonic()
-        assert _get(client).status == 200
-        timings.append(time.monotonic() - started)
-    assert 0.1 <= timings[0] < 0.25
-    assert timings[1] >= 0.3
+        assert _get(digest_client(fleet.address(position))).status == 200
+    assert latency.service_times == [("get", True, pytest.approx(0.01)), ("get", False, pytest.approx(0.03))]
 
 
 def test_host_off_multiplier_is_a_knob():
@@ -123,60 +114,6 @@ def test_count_knobs_take_whole_numbers():
     assert LatencyModel.instant().with_overrides({"remote_connections": 8.0}).remote_connections == 8
     with pytest.raises(ValueError, match="whole number"):
         LatencyModel.instant().with_overrides({"remote_connections": 2.5})
-
-
-# --- TLS versions ---------------------------------------------------------------------------------------------
-def _client_context(ca_pem, version, ciphers=None):
-    context = client_tls_context(ca_pem)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        context.minimum_version = context.maximum_version = _CLIENT_VERSIONS[version]
-    context.set_ciphers((ciphers or "DEFAULT") + ":@SECLEVEL=0")
-    return context
-
-
-def _negotiated(address, ca_pem, version, ciphers=None):
-    """The TLS version a client offering only ``version`` ends up with, or None when the handshake fails."""
-    try:
-        with socket.create_connection((address, 16993), timeout=5) as raw:
-            with _client_context(ca_pem, version, ciphers).wrap_socket(raw) as connection:
-                return connection.version()
-    except (ssl.SSLError, ConnectionError):
-        return None
-
-
-@pytest.mark.parametrize("firmware_versions, tls13, expected", [
-    (("1.0", "1.1", "1.2"), 0, {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": None}),
-    (("1.1", "1.2"), 0, {"1.0": None, "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": None}),
-    (("1.2",), 0, {"1.0": None, "1.1": None, "1.2": "TLSv1.2", "1.3": None}),
-    (("1.2", "1.3"), 0, {"1.1": None, "1.2": "TLSv1.2", "1.3": None}),
-    (("1.2", "1.3"), 1, {"1.1": None, "1.2": "TLSv1.2", "1.3": "TLSv1.3"}),
-])
-def test_tls_versions_follow_the_firmware(start_fleet, test_pki, firmware_versions, tls13, expected):
-    chain, key = test_pki.issue_device_cert("amt-tls", ["127.79.0.1"])
-    device = FakeDevice(identity=(chain, key), remote={"http": False, "tls": True, "mutual": False}, versions=firmware_versions)
-    fleet = start_fleet([device], latency=LatencyModel.instant().with_overrides({"tls13": tls13}))
-    assert {version: _negotiated(fleet.address(), test_pki.ca_cert_pem, version) for version in expected} == expected
-
-
-def test_legacy_firmware_offers_cbc_suites_only(start_fleet, test_pki):
-    chain, key = test_pki.issue_device_cert("amt-tls", ["127.79.0.1"])
-    remote = {"http": False, "tls": True, "mutual": False}
-    legacy = FakeDevice(identity=(chain, key), remote=remote, versions=("1.0", "1.1", "1.2"))
-    current = FakeDevice(index=2, identity=(chain, key), remote=remote, versions=("1.1", "1.2"))
-    fleet = start_fleet([legacy, current])
-    gcm = "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256"
-    assert _negotiated(fleet.address(0), test_pki.ca_cert_pem, "1.2", gcm) is None
-    assert _negotiated(fleet.address(1), test_pki.ca_cert_pem, "1.2", gcm) == "TLSv1.2"
-    assert _negotiated(fleet.address(0), test_pki.ca_cert_pem, "1.2", "ECDHE-RSA-AES128-SHA") == "TLSv1.2"
-
-
-def test_default_client_still_gets_tls_1_2_from_legacy_firmware(start_fleet, test_pki, digest_client):
-    chain, key = test_pki.issue_device_cert("amt-tls", ["127.79.0.1"])
-    device = FakeDevice(identity=(chain, key), remote={"http": False, "tls": True, "mutual": False}, versions=("1.0", "1.1", "1.2"))
-    fleet = start_fleet([device])
-    client = digest_client(fleet.address(), port=16993, tls_context=client_tls_context(test_pki.ca_cert_pem))
-    assert _get(client).status == 200
 
 
 # --- chunked transfer -------------------------------------------------------------------------------------------

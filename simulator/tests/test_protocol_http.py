@@ -1,4 +1,5 @@
 """The HTTP side: error pages, body limits, listeners and Effects, TLS and mutual TLS, injected faults, latency."""
+import contextlib
 import datetime
 import http.client
 import socket
@@ -7,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import TRANSFER, FakeDevice, client_tls_context, envelope, port_refuses
+from conftest import TRANSFER, FakeDevice, RecordingLatency, client_tls_context, envelope, port_refuses
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -77,36 +78,35 @@ def test_closed_ports_refuse_connections(device, start_fleet):
 
 
 def test_commit_restart_refuses_connections_for_the_pause(device, start_fleet, digest_client, simulator_loop):
-    latency = LatencyModel.instant().with_overrides({"restart_commit": 0.4})
+    latency = LatencyModel.instant().with_overrides({"restart_commit": 2.0})
     fleet = start_fleet([device], latency=latency)
     client = digest_client(fleet.address())
     answer = client.post(envelope(SETUP + "/CommitChanges", SETUP))
     assert answer.status == 200 and b"CommitChanges_OUTPUT" in answer.body
     assert port_refuses(fleet.address(), 16992)
-    time.sleep(0.6)
+    simulator_loop.run(fleet.server.host_of(device).wait_reachable())
     assert not port_refuses(fleet.address(), 16992)
+    assert _get(digest_client(fleet.address())).status == 200
+
+
+def test_restart_after_fault_takes_the_device_away(device, start_fleet, digest_client, simulator_loop):
+    fleet = start_fleet([device], faults=FaultPlan.from_spec("restart-after=GenerateKeyPair:2"))
+    service = AMT_PREFIX + "AMT_PublicKeyManagementService"
+    assert digest_client(fleet.address()).post(envelope(service + "/GenerateKeyPair", service)).status == 200
+    assert port_refuses(fleet.address(), 16992)
     simulator_loop.run(fleet.server.host_of(device).wait_reachable())
     assert _get(digest_client(fleet.address())).status == 200
 
 
-def test_restart_after_fault_takes_the_device_away(device, start_fleet, digest_client):
-    fleet = start_fleet([device], faults=FaultPlan.from_spec("restart-after=GenerateKeyPair:0.3"))
-    service = AMT_PREFIX + "AMT_PublicKeyManagementService"
-    assert digest_client(fleet.address()).post(envelope(service + "/GenerateKeyPair", service)).status == 200
-    assert port_refuses(fleet.address(), 16992)
-    time.sleep(0.5)
-    assert _get(digest_client(fleet.address())).status == 200
-
-
-def test_hang_effect_stops_answering(device, start_fleet, digest_client):
-    latency = LatencyModel.instant().with_overrides({"admin_setup_repeat_hang": 0.5})
+def test_hang_effect_stops_answering(device, start_fleet, digest_client, simulator_loop):
+    latency = LatencyModel.instant().with_overrides({"admin_setup_repeat_hang": 1.0})
     fleet = start_fleet([device], latency=latency)
     service = IPS_PREFIX + "IPS_HostBasedSetupService"
     assert digest_client(fleet.address()).post(envelope(service + "/AdminSetup", service)).status == 200
-    started = time.monotonic()
+    assert fleet.server.host_of(device).hung_for() > 0
     with pytest.raises((ConnectionError, http.client.HTTPException)):
         digest_client(fleet.address()).raw("POST", "/wsman", envelope(TRANSFER + "Get", GENERAL))
-    assert time.monotonic() - started >= 0.3
+    simulator_loop.run(fleet.server.host_of(device).wait_reachable())
     assert _get(digest_client(fleet.address())).status == 200
 
 
@@ -180,28 +180,49 @@ def test_reset_fault_drops_only_the_targeted_device(device, start_fleet, digest_
         _get(digest_client(fleet.address(1)))
 
 
-def test_delay_fault_and_latency_model_slow_answers(device, start_fleet, digest_client):
-    latency = LatencyModel.instant().with_overrides({"get_put_delete": 0.15})
-    fleet = start_fleet([device, FakeDevice(index=2)], faults=FaultPlan.from_spec("delay=0.3@2"), latency=latency)
-    timings = []
+def test_delay_fault_holds_back_only_the_targeted_device(device, start_fleet):
+    fleet = start_fleet([device, FakeDevice(index=2)], faults=FaultPlan.from_spec("delay=60@2"))
+    request = b"POST /wsman HTTP/1.1\r\nHost: amt\r\nContent-Length: 0\r\n\r\n"
+    answers = []
     for position in (0, 1):
-        client = digest_client(fleet.address(position))
-        _get(client)
-        started = time.monotonic()
-        _get(client)
-        timings.append(time.monotonic() - started)
-    assert 0.15 <= timings[0] < 0.4
-    assert timings[1] >= 0.45
+        with socket.create_connection((fleet.address(position), 16992), timeout=1) as raw:
+            raw.sendall(request)
+            try:
+                answers.append(raw.recv(12))
+            except TimeoutError:
+                answers.append(None)
+    assert answers == [b"HTTP/1.1 401", None]
+
+
+def test_latency_model_sets_the_service_time(device, start_fleet, digest_client):
+    latency = RecordingLatency().with_overrides({"get_put_delete": 0.02, "get_put_delete_jitter": 0})
+    fleet = start_fleet([device], latency=latency)
+    assert _get(digest_client(fleet.address())).status == 200
+    assert latency.service_times == [("get", True, pytest.approx(0.02))]
 
 
 def test_requests_to_one_device_are_served_one_at_a_time(device, start_fleet, digest_client):
-    latency = LatencyModel.instant().with_overrides({"get_put_delete": 0.2})
-    fleet = start_fleet([device], latency=latency)
-    clients = [digest_client(fleet.address()) for _round in range(3)]
-    started = time.monotonic()
-    threads = [threading.Thread(target=_get, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert time.monotonic() - started >= 0.55
+    fleet = start_fleet([device], latency=LatencyModel.instant().with_overrides({"get_put_delete": 60}))
+    first, second = digest_client(fleet.address()), digest_client(fleet.address())
+    threading.Thread(target=_quietly_get, args=(first,), daemon=True).start()
+    _wait_until(lambda: len(_gets(device)) == 1)  # the first Get is in its 60 s service time
+    threading.Thread(target=_quietly_get, args=(second,), daemon=True).start()
+    _wait_until(lambda: second.connections_opened == 2)  # challenged, then sent with credentials
+    time.sleep(0.3)
+    assert len(_gets(device)) == 1  # the second Get waits behind the first
+
+
+def _gets(device):
+    return [call for call in device.calls if call[0] == "get"]
+
+
+def _quietly_get(client):
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        _get(client)
+
+
+def _wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in %.0f s" % timeout
+        time.sleep(0.01)

@@ -1,6 +1,6 @@
-"""1,000 devices (2,000 listeners) in one process: quick to start, small, and a Get still takes milliseconds."""
+"""1,000 devices (2,000 listeners) in one process: every listener up, every device on its own addresses, keep-alive
+still working under the full fleet. Start time, memory and latency are measured by simulator/bench/fleet_scale.py."""
 import resource
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -13,14 +13,6 @@ DEVICES = 1000
 GENERAL = AMT_PREFIX + "AMT_GeneralSettings"
 
 
-def _rss_megabytes():
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
 @pytest.fixture(scope="module")
 def big_fleet(simulator_loop):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -29,18 +21,13 @@ def big_fleet(simulator_loop):
     # A range of its own (127.80/127.81), outside the per-module 127.79.<n>.0/24 blocks.
     members = [SimpleNamespace(device=FakeDevice(index=index), remote_address="127.80.%d.%d" % (index // 250, index % 250 + 1),
                                local_address="127.81.%d.%d" % (index // 250, index % 250 + 1)) for index in range(1, DEVICES + 1)]
-    rss_before = _rss_megabytes()
-    started = time.monotonic()
-    server = simulator_loop.run(amt_http.serve_fleet(SimpleNamespace(members=members)), timeout=60)
-    startup = time.monotonic() - started
-    yield SimpleNamespace(server=server, members=members, startup=startup, rss_growth=_rss_megabytes() - rss_before)
+    server = simulator_loop.run(amt_http.serve_fleet(SimpleNamespace(members=members)), timeout=120)
+    yield SimpleNamespace(server=server, members=members)
     simulator_loop.run(server.close(), timeout=60)
 
 
-def test_a_thousand_devices_start_quickly_and_stay_small(big_fleet):
+def test_a_thousand_devices_have_every_listener(big_fleet):
     assert sum(len(host.listeners) for host in big_fleet.server.hosts) == 2 * DEVICES
-    assert big_fleet.startup < 10
-    assert big_fleet.rss_growth < 500
 
 
 def test_every_device_answers_on_its_own_addresses(big_fleet):
@@ -52,11 +39,11 @@ def test_every_device_answers_on_its_own_addresses(big_fleet):
         assert port_refuses(member.remote_address, 16993)
 
 
-def test_a_get_takes_milliseconds_under_a_full_fleet(big_fleet):
+def test_keep_alive_holds_under_a_full_fleet(big_fleet):
     client = DigestClient(big_fleet.members[700].remote_address)
     client.post(envelope(TRANSFER + "Get", GENERAL))
-    started = time.monotonic()
+    opened = client.connections_opened
     for _round in range(50):
         assert client.post(envelope(TRANSFER + "Get", GENERAL)).status == 200
     client.close()
-    assert (time.monotonic() - started) / 50 < 0.02
+    assert client.connections_opened == opened

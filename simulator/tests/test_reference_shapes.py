@@ -1,6 +1,6 @@
 """The classes the simulator serves that have no real capture: over the wire, each answer must carry the properties,
-key values, value formats and enums REFERENCE.md (or the source it cites) gives, in the envelope layout of the
-captures (REFERENCE.md 1.5, 9.1-9.3): prefixes a..f fixed, g the class (or enumeration, with the class in h),
+key values, value formats and enums docs/amt-reference.md (or the source it cites) gives, in the envelope layout of the
+captures (docs/amt-reference.md 1.5, 9.1-9.3): prefixes a..f fixed, g the class (or enumeration, with the class in h),
 header To, RelatesTo, Action, MessageID, ResourceURI, properties in alphabetical order.
 
 One row per class and operation. A check is a value (equal), a compiled pattern (full match on the text), a set
@@ -45,7 +45,7 @@ def pull(class_name):
 
 
 def put(class_name, properties, selectors=None):
-    """Put of an instance with these properties, as GWM sends it (selector InstanceID where REFERENCE.md 7.4 says so)."""
+    """Put of an instance with these properties, as GWM sends it (selector InstanceID where docs/amt-reference.md 7.4 says so)."""
     def run(session):
         uri = class_uri(class_name)
         content = "".join("<h:%s>%s</h:%s>" % (name, value, name) for name, value in properties)
@@ -64,7 +64,7 @@ def _request(action, resource_uri, body, selectors):
                                             body)).encode()
 
 
-# (row id, REFERENCE.md section or source, operation, class, properties of the first instance, one property per
+# (row id, docs/amt-reference.md section or source, operation, class, properties of the first instance, one property per
 #  instance that must take exactly these values across all instances (or None))
 ROWS = [
     ("tls-setting-get", "7.4", get("AMT_TLSSettingData", {"InstanceID": "Intel(r) AMT LMS TLS Settings"}), "AMT_TLSSettingData",
@@ -115,7 +115,7 @@ ROWS = [
         {"InstanceID": "Intel(r) KVM Redirection Settings"}), "IPS_KVMRedirectionSettingData",
      {"InstanceID": "Intel(r) KVM Redirection Settings", "OptInPolicy": "true", "OptInPolicyTimeout": "300", "SessionTimeout": "5",
       "EnabledByMEBx": {"true", "false"}, "Is5900PortEnabled": {"true", "false"}, "RFBPassword": {""}}, None),
-    ("provisioning-hash-pull", "HARDENING.md AMT-RPROV-01 (LMS class shape)", pull("AMT_ProvisioningCertificateHash"),
+    ("provisioning-hash-pull", "docs/hardening-controls.md AMT-RPROV-01 (LMS class shape)", pull("AMT_ProvisioningCertificateHash"),
      "AMT_ProvisioningCertificateHash",
      {"InstanceID": re.compile(r"Intel\(r\) AMT: Certificate Hash \d+"), "HashData": BASE64, "IsDefault": {"true", "false"},
       "Enabled": {"true", "false"}, "HashType": re.compile(r"\d+")}, None),
@@ -176,7 +176,7 @@ def instances_in(answer, class_name, operation_kind):
     for element in elements:
         names = [_qualified(child.tag, by_uri).split(":", 1)[1] for child in element]
         assert all(_qualified(child.tag, by_uri).startswith(class_prefix + ":") for child in element)
-        assert names == sorted(names), "properties in alphabetical order (REFERENCE.md 9.1)"
+        assert names == sorted(names), "properties in alphabetical order (docs/amt-reference.md 9.1)"
         instance = {}
         for child, name in zip(element, names):
             instance.setdefault(name, []).append(child.text or "")
@@ -244,7 +244,7 @@ def test_every_served_class_without_a_capture_has_a_row():
 
 @pytest.mark.parametrize("firmware, refused", [("16.1.27.2176", True), ("15.0.23.1706", False)])
 def test_tls_cannot_be_turned_off_remotely_from_csme_16_1(firmware, refused, start_fleet, shapes_pki):
-    """REFERENCE.md 7.4: with NonSecureConnectionsSupported present, a Put of Enabled=false on the remote instance fails."""
+    """docs/amt-reference.md 7.4: with NonSecureConnectionsSupported present, a Put of Enabled=false on the remote instance fails."""
     from amtsim.model import Device
     device = Device.new(40 + int(refused), "acm", firmware, random.Random(7), shapes_pki)
     fleet = start_fleet([device])

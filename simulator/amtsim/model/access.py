@@ -1,8 +1,8 @@
-"""Realms and who may use which class (REFERENCE.md 4.3, 6.1).
+"""Realms and who may use which class (docs/amt-reference.md 4.3, 6.1).
 
 One place for the rights model. Insufficient realms answer methods with NOT_PERMITTED (16) and transfer
 operations with a ``wsman:AccessDenied`` fault; which of the two (or HTTP 401/403) real firmware sends for
-transfers is UNCONFIRMED (REFERENCE.md 10).
+transfers is UNCONFIRMED (docs/amt-reference.md 10).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ AUDIT_LOG = 20
 ACL_SELF = 21
 LOCAL_SYSTEM = 24
 
-# Realms a console may assign to a user (REFERENCE.md 4.3, TWM type).
+# Realms a console may assign to a user (docs/amt-reference.md 4.3, TWM type).
 ASSIGNABLE_REALMS = frozenset(list(range(2, 14)) + [17, 18, 19, 20, 21, 24])
 # The admin holds PT Administration and every assignable realm except Audit Log, which it holds only through
 # PT Administration while no Auditor exists (see audit_realm()).

@@ -1,4 +1,4 @@
-"""AMT_AuditLog and AMT_AuditPolicyRule: the Access Monitor (REFERENCE.md 6)."""
+"""AMT_AuditLog and AMT_AuditPolicyRule: the Access Monitor (docs/amt-reference.md 6)."""
 from __future__ import annotations
 
 import base64
@@ -191,7 +191,7 @@ class AuditLog(Component):
         return result(SUCCESS, ("Handle", self.lock_handle))
 
     def _set_storage_policy(self, instance, inputs, caller):
-        # Parameter names StoragePolicy / DaysToKeep are UNCONFIRMED (REFERENCE.md 6.1).
+        # Parameter names StoragePolicy / DaysToKeep are UNCONFIRMED (docs/amt-reference.md 6.1).
         if not self._controls(caller):
             return result(NOT_PERMITTED)
         policy = int_input(inputs, "StoragePolicy")

@@ -1,4 +1,4 @@
-"""Audit log records in the firmware's byte layout, and the catalogue of auditable events (REFERENCE.md 6.1, 6.3).
+"""Audit log records in the firmware's byte layout, and the catalogue of auditable events (docs/amt-reference.md 6.1, 6.3).
 
 Layout (big-endian): AuditAppID u16, EventID u16, InitiatorType u8 (0 HTTP Digest: u8 length + username;
 2 Local: nothing), TimeStamp u32 (seconds since 1970), MCLocationType u8 (0 IPv4, 1 IPv6, 2 none),
@@ -49,7 +49,7 @@ WIFI_PROFILE_REMOVED = (27, 1)
 WIFI_PROFILE_UPDATED = (27, 2)
 OPT_IN_POLICY_CHANGE = (30, 0)
 
-# Logged even when the log is disabled (release 12 "super-critical" events, REFERENCE.md 6.1); the log's own
+# Logged even when the log is disabled (release 12 "super-critical" events, docs/amt-reference.md 6.1); the log's own
 # clear/enable/disable records are always written too.
 ALWAYS_LOGGED = frozenset({PROVISIONING_COMPLETED, UNPROVISIONING_STARTED, SET_BOOT_OPTIONS,
                            LOG_CLEARED, LOG_DISABLED, LOG_ENABLED})

@@ -1,4 +1,4 @@
-"""Return codes the model answers with (REFERENCE.md 8)."""
+"""Return codes the model answers with (docs/amt-reference.md 8)."""
 
 # PT_STATUS (AMT methods)
 SUCCESS = 0

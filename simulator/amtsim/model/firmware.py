@@ -1,4 +1,4 @@
-"""Firmware versions and the behaviour that depends on them (REFERENCE.md 2.4, 3.1, 3.2.1, 7.4; HARDENING.md 3)."""
+"""Firmware versions and the behaviour that depends on them (docs/amt-reference.md 2.4, 3.1, 3.2.1, 7.4; docs/hardening-controls.md 3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,7 +69,7 @@ class Firmware:
         return self.major >= 19
 
     def tls_versions(self) -> tuple:
-        """TLS versions the firmware can negotiate (TIMING.md section 8): 1.0 went at 12, 1.1 at 16; 1.3 is possible
+        """TLS versions the firmware can negotiate (docs/firmware-timing.md section 8): 1.0 went at 12, 1.1 at 16; 1.3 is possible
         from 19 on (the network layer offers it only when told to)."""
         versions = ("1.0", "1.1", "1.2") if self.major < 12 else ("1.1", "1.2") if self.major < 16 else ("1.2",)
         return versions + ("1.3",) if self.major >= 19 else versions

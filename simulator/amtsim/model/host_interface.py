@@ -41,7 +41,7 @@ def _start_configuration_hbased(device, args: dict) -> dict:
 
 
 def _unprovision(device, args: dict) -> dict:
-    # CCM can be left from the host without the admin password; ACM cannot (REFERENCE.md 3.1). Firmware refuses
+    # CCM can be left from the host without the admin password; ACM cannot (docs/amt-reference.md 3.1). Firmware refuses
     # ACM with INVALID_AMT_MODE (rpc-go pkg/pthi Unprovision, its test TestUnprovisionFirmwareRejects).
     if device.provisioning.provisioning_state == PRE or device.provisioning.control_mode == "acm":
         return {"status": AMT_STATUS_INVALID_AMT_MODE}

@@ -1,4 +1,4 @@
-"""AMT_KerberosSettingData (REFERENCE.md 7.5). Passphrase and MasterKey are write-only."""
+"""AMT_KerberosSettingData (docs/amt-reference.md 7.5). Passphrase and MasterKey are write-only."""
 from __future__ import annotations
 
 from amtsim.model import audit_records as events
@@ -32,7 +32,7 @@ class Kerberos(Component):
         return [Instance("AMT_KerberosSettingData", props)]
 
     def _put(self, current, new, caller) -> None:
-        # Whether firmware accepts Put here is UNCONFIRMED (HARDENING.md 5); we accept it.
+        # Whether firmware accepts Put here is UNCONFIRMED (docs/hardening-controls.md 5); we accept it.
         settings = dict(self.settings)
         settings["RealmName"] = prop_text(new, "RealmName", settings["RealmName"])
         settings["KeyVersion"] = prop_int(new, "KeyVersion", settings["KeyVersion"])

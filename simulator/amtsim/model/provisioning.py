@@ -1,5 +1,5 @@
 """Control mode and provisioning: AMT_SetupAndConfigurationService, IPS_HostBasedSetupService,
-AMT_ProvisioningCertificateHash and the host-based TLS activation of AMT 19 (REFERENCE.md 3)."""
+AMT_ProvisioningCertificateHash and the host-based TLS activation of AMT 19 (docs/amt-reference.md 3)."""
 from __future__ import annotations
 
 import base64
@@ -24,7 +24,7 @@ PROVISIONING_MODE = {"ccm": 4, "acm": 1}
 DIGEST_MD5_A1 = 2
 RSA_SHA256 = 2
 NONCE_BYTES = 20
-# Extended data of "Provisioning Completed" (16/1): 5 = host-based ACM (REFERENCE.md 6.3); 4 for host-based CCM is
+# Extended data of "Provisioning Completed" (16/1): 5 = host-based ACM (docs/amt-reference.md 6.3); 4 for host-based CCM is
 # our choice (UNCONFIRMED).
 COMPLETED_HOST_BASED_CCM = 4
 COMPLETED_HOST_BASED_ACM = 5
@@ -49,7 +49,7 @@ def _b64(value: str | None) -> bytes | None:
 
 def mebx_password_is_strong(password: str) -> bool:
     """8-32 printable ASCII without ``: , "``; a digit, a lower-case, an upper-case and a special character
-    (``_`` and space do not count as special) (REFERENCE.md 4.1)."""
+    (``_`` and space do not count as special) (docs/amt-reference.md 4.1)."""
     if not 8 <= len(password) <= 32 or any(not 32 <= ord(char) <= 126 or char in ':,"' for char in password):
         return False
     return (any(char.isdigit() for char in password) and any(char.islower() for char in password)
@@ -173,7 +173,7 @@ class Provisioning(Component):
         }) for entry in self.hashes]
 
     def _put_hash(self, current, new, caller) -> None:
-        # Whether firmware accepts this Put is UNCONFIRMED (HARDENING.md 5); we allow toggling Enabled only.
+        # Whether firmware accepts this Put is UNCONFIRMED (docs/hardening-controls.md 5); we allow toggling Enabled only.
         handle = int(current.props["InstanceID"].rsplit(" ", 1)[1])
         entry = next(entry for entry in self.hashes if entry["handle"] == handle)
         entry["enabled"] = prop_bool(new, "Enabled", entry["enabled"])
@@ -283,7 +283,7 @@ class Provisioning(Component):
         self.device.audit.log(events.PROVISIONING_STARTED, caller)
         self.device.accounts.set_admin_ha1("admin", ha1)
         if self.device.firmware.local_tls_enforced():
-            # AMT 19+: the admin finishes CCM activation with CommitChanges (REFERENCE.md 3.2.1).
+            # AMT 19+: the admin finishes CCM activation with CommitChanges (docs/amt-reference.md 3.2.1).
             self.provisioning_state, self.pending_mode = IN, "ccm"
             self.changed()
         else:

@@ -1,5 +1,5 @@
 """Redirection and user consent: AMT_RedirectionService (SOL/IDER), CIM_KVMRedirectionSAP,
-IPS_KVMRedirectionSettingData and IPS_OptInService (REFERENCE.md 7.1-7.3)."""
+IPS_KVMRedirectionSettingData and IPS_OptInService (docs/amt-reference.md 7.1-7.3)."""
 from __future__ import annotations
 
 import random
@@ -21,7 +21,7 @@ OPT_IN_DISPLAY_TIMEOUT_RANGE = (10, 4095)
 
 
 def _policy_byte(policy: int) -> int:
-    # Event 30/0 carries the policies as bytes; GWM decodes "All" as 255, MC as 2 (UNCONFIRMED, REFERENCE.md 10.8).
+    # Event 30/0 carries the policies as bytes; GWM decodes "All" as 255, MC as 2 (UNCONFIRMED, docs/amt-reference.md 10.8).
     return 255 if policy == OPT_IN_ALL else policy
 
 

@@ -1,5 +1,5 @@
 """Wireless: AMT_WiFiPortConfigurationService, CIM_WiFiEndpointSettings, CIM_IEEE8021xSettings, CIM_WiFiPort,
-CIM_WiFiEndpoint and CIM_WiFiEndpointCapabilities (REFERENCE.md 5)."""
+CIM_WiFiEndpoint and CIM_WiFiEndpointCapabilities (docs/amt-reference.md 5)."""
 from __future__ import annotations
 
 import hashlib
@@ -185,7 +185,7 @@ class Wireless(Component):
         legacy = self.device.firmware.legacy_wifi_ciphers()
         allowed_enc = {TKIP, CCMP} if legacy else {CCMP}
         if auth in (OPEN_SYSTEM, SHARED_KEY):
-            if not user:  # open and WEP networks only as user profiles (REFERENCE.md 5.2)
+            if not user:  # open and WEP networks only as user profiles (docs/amt-reference.md 5.2)
                 return None, WIFI_INVALID_PARAMETER
             allowed_enc = ({WEP} if legacy else set()) | {NO_ENCRYPTION}
         elif auth in (WPA3_SAE, WPA3_OWE):
