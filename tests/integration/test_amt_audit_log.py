@@ -40,6 +40,11 @@ def connection(username="{{ amt_username }}", password="{{ amt_password }}"):
 
 
 AS_AUDITOR = {"login": connection(AUDITOR, AUDITOR_PASSWORD)}
+READER = "reader1"
+READER_PASSWORD = "Re4der!pass"
+AS_READER = {"login": connection(READER, READER_PASSWORD)}
+GENERAL_INFO = 13
+AUDIT_LOG = 20
 
 
 @pytest.fixture
@@ -119,12 +124,16 @@ def test_only_the_auditor_may_clear_and_the_clearing_is_called_out(run, fleets, 
     archive = tmp_path / "archive.jsonl"
     admin_may, = run(profile, ({"state": "cleared"}, CHECK))
     assert admin_may["changed"] is True and not admin_may.get("failed"), "without an Auditor the admin holds the realm"
-    SimulatedDevice(fleets[profile], sorted(fleets[profile].hosts)[0]).add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[20], access_permission=2)
+    simulated = SimulatedDevice(fleets[profile], sorted(fleets[profile].hosts)[0])
+    simulated.add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[AUDIT_LOG], access_permission=2)
+    simulated.add_digest_user(READER, READER_PASSWORD, realms=[GENERAL_INFO], access_permission=2)
     cleared = {"state": "cleared", "export_path": str(archive)}
-    as_admin_checked, as_admin, checked, clearing, again, after = run(
+    as_admin_checked, as_admin, reader_reads, reader_clears, checked, clearing, again, after = run(
         profile,
         ({"state": "cleared"}, CHECK),
         {"state": "cleared"},
+        ({}, AS_READER),
+        ({"state": "cleared"}, AS_READER),
         (cleared, dict(CHECK, **AS_AUDITOR)),
         (cleared, AS_AUDITOR),
         ({"state": "cleared"}, AS_AUDITOR),
@@ -132,6 +141,11 @@ def test_only_the_auditor_may_clear_and_the_clearing_is_called_out(run, fleets, 
     for refused in (as_admin_checked, as_admin):
         assert refused["failed"] is True and refused["error"] == "not_permitted" and refused["changed"] is False, refused
         assert refused["writes"] == [] and "only the account holding the Audit Log realm may clear" in refused["msg"]
+    assert not reader_reads.get("failed") and reader_reads["records"][-1]["event"] == "acl_entry_added", reader_reads
+    assert reader_clears["failed"] is True and reader_clears["error"] == "not_permitted" and reader_clears["changed"] is False
+    assert reader_clears["writes"] == [{"action": "clear the audit log (%d records)" % len(reader_reads["records"]), "status": "refused",
+                                        "verified": None}], reader_clears
+    assert "PT_STATUS_NOT_PERMITTED): only the account holding the Audit Log realm" in reader_clears["msg"]
 
     total = len(checked["records"])
     assert checked["changed"] is True and checked["cleared_records"] == total, checked

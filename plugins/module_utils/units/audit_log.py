@@ -39,7 +39,6 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import Device
 
 READ_RECORDS = "ReadRecords"
 CLEAR_LOG = "ClearLog"
-INVALID_INDEX = 35
 # More records than any firmware keeps (the capacity is not published): a device claiming more is not believed.
 MAX_RECORDS = 65536
 
@@ -55,6 +54,7 @@ _FINGERPRINT_HEX = 32
 APPLICATION_NAMES = dict((app_id, name) for name, (app_id, _events) in APPLICATIONS.items())
 APPLICATION_NAMES[WATCHDOG[1]] = WATCHDOG[0]
 
+READ_NEEDS = "reading the audit log needs the admin, the Auditor, or an account with the General Info realm"
 CLEAR_NEEDS_AUDITOR = ("only the account holding the Audit Log realm may clear the audit log: the Auditor, or the admin"
                        " while no Auditor exists; connect with the auditor's username and password")
 
@@ -258,10 +258,10 @@ def _page(client, start):
     answer = client.invoke(schema.AMT_AUDIT_LOG, READ_RECORDS, [("StartIndex", start)], check=False, idempotent=True)
     code = answer["ReturnValue"]
     total = schema.as_int(answer.get("TotalRecordCount"))
-    if code == INVALID_INDEX:
+    name = schema.return_code_name(schema.AMT_AUDIT_LOG, READ_RECORDS, code)
+    if name == "PT_STATUS_INVALID_INDEX":
         return total or 0, []
     if code != schema.PT_STATUS_SUCCESS:
-        name = schema.return_code_name(schema.AMT_AUDIT_LOG, READ_RECORDS, code)
         error_class = NotPermittedError if code == schema.PT_STATUS_NOT_PERMITTED else DeviceError
         raise error_class("%s.%s returned %d (%s)" % (schema.AMT_AUDIT_LOG, READ_RECORDS, code, name),
                           class_name=schema.AMT_AUDIT_LOG, method=READ_RECORDS, return_value=code, return_name=name)
@@ -298,6 +298,12 @@ def records_after(client, record_id, record_fingerprint):
     return total, records, False
 
 
+def explained(error, advice):
+    """A NotPermittedError that says which rights the operation needs."""
+    return NotPermittedError("%s: %s" % (error, advice), class_name=error.class_name, method=error.method,
+                             return_value=error.return_value, return_name=error.return_name, fault=error.fault)
+
+
 def check_clear_rights(client, username):
     """Refuse, before sending ClearLog, the admin's login on a device whose log belongs to an Auditor."""
     try:
@@ -312,8 +318,7 @@ def clear(client):
     try:
         client.invoke(schema.AMT_AUDIT_LOG, CLEAR_LOG)
     except NotPermittedError as error:
-        raise NotPermittedError("%s: %s" % (error, CLEAR_NEEDS_AUDITOR), class_name=error.class_name, method=error.method,
-                                return_value=error.return_value, return_name=error.return_name) from None
+        raise explained(error, CLEAR_NEEDS_AUDITOR) from None
 
 
 def first_record(client):
@@ -381,7 +386,10 @@ class AuditLog(Unit):
         return {"state": state, "start": start or 1, "since": None if since is None else parse_since(since)}
 
     def read(self, client):
-        log = client.get(schema.AMT_AUDIT_LOG)
+        try:
+            log = client.get(schema.AMT_AUDIT_LOG)
+        except NotPermittedError as error:
+            raise explained(error, READ_NEEDS) from None
         auditing = DISABLED if (schema.as_int(log.get("AuditState")) or 0) & AUDIT_STATE_DISABLED else ENABLED
         start, since = self.want["start"], self.want["since"]
         resume = self.export.resume_point() if self.export is not None else None

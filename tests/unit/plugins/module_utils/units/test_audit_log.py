@@ -130,6 +130,22 @@ def test_any_bytes_decode_or_end_as_a_device_error(raw):
     assert raw.endswith(base64.b64decode(decoded["extended_data"]))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_damaged_records_decode_or_end_as_a_device_error(data):
+    raw = record(16, 3, user="admin", address="10.0.0.1", extended=b"\x02\x00\x05alice")
+    damaged = bytearray(raw[:data.draw(st.integers(0, len(raw)))])
+    for _change in range(data.draw(st.integers(0, 3))):
+        if damaged:
+            damaged[data.draw(st.integers(0, len(damaged) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        decoded = audit_log.decode_text(text(bytes(damaged)), 9)
+    except DeviceError as error:
+        assert str(error).startswith("audit log record 9 could not be decoded: ")
+        return
+    assert decoded["data"] is None or isinstance(decoded["data"], dict)
+
+
 @settings(max_examples=200, deadline=None)
 @given(app=st.integers(0, 0xFFFF), event=st.integers(0, 0xFFFF), user=st.one_of(st.none(), st.text("abcdefgh$_-.", max_size=32)),
        seconds=st.integers(0, 0xFFFFFFFF), extended=st.binary(max_size=255), address=st.sampled_from(["", "10.1.2.3", "2001:db8::5"]))
@@ -247,6 +263,14 @@ def test_clearing_is_planned_unless_the_log_holds_only_its_last_clearing():
     assert unit.describe(unit.after(state, unit.plan(state))) == {"auditing": "enabled", "total_records": 1, "next_record": 2}
     for raws in ([], [record(20, 0, user="auditor")]):
         assert audit_log.AuditLog({"state": "cleared"}).plan(audit_log.AuditLog({"state": "cleared"}).read(FakeLog(raws))) == []
+
+
+def test_a_refused_read_names_the_realms_that_may_read():
+    class Refusing(FakeLog):
+        def get(self, class_name, selectors=None):
+            raise NotPermittedError("AMT_AuditLog Get: access denied", class_name=class_name, fault="AccessDenied")
+    with pytest.raises(NotPermittedError, match="access denied: reading the audit log needs the admin, the Auditor, or .*General Info"):
+        audit_log.AuditLog({}).read(Refusing([]))
 
 
 def test_a_refused_clear_names_the_realm_it_needs():
