@@ -137,6 +137,22 @@ ROWS = [
      {"InstanceID": re.compile(r"Intel\(r\) AMT:.+"), "UseSOL": {"true", "false"}, "UseIDER": {"true", "false"}}, None),
     ("boot-config-pull", "1.2", pull("CIM_BootConfigSetting"), "CIM_BootConfigSetting",
      {"InstanceID": re.compile(r"Intel\(r\) AMT: Boot Configuration \d+")}, None),
+    ("remote-access-service-get", "GWM amt/remoteaccess/service/pull.xml", get("AMT_RemoteAccessService"), "AMT_RemoteAccessService",
+     dict(SERVICE_KEYS, CreationClassName="AMT_RemoteAccessService", Name="Intel(r) AMT Remote Access Service",
+          ElementName="Intel(r) AMT Remote Access Service", IsRemoteTunnelConnected=ABSENT), None),
+    ("remote-access-capabilities-pull", "GWM amt/remoteaccess/capabilities/pull.xml", pull("AMT_RemoteAccessCapabilities"),
+     "AMT_RemoteAccessCapabilities",
+     {"InstanceID": "Intel(r) AMT:Remote Access Capabilities", "MaxMpsPerPolicy": "2", "MaxTotalMpServers": "6",
+      "MaxTotalPolicies": "3", "MaxTotalProxyEntryPoints": "15"}, None),
+    ("http-proxy-service-get", "GWM ips/http/proxyservice.go", get("IPS_HTTPProxyService"), "IPS_HTTPProxyService",
+     dict(SERVICE_KEYS, CreationClassName="IPS_HTTPProxyService", SyncEnabled={"true", "false"}), None),
+    ("ieee8021x-profile-get", "GWM amt/ieee8021x/profile/get.xml", get("AMT_8021XProfile"), "AMT_8021XProfile",
+     {"InstanceID": "Intel(r) AMT 802.1x Profile 0", "ElementName": "Intel(r) AMT 802.1x Profile", "Enabled": "false",
+      "ActiveInS0": "true", "PxeTimeout": "0", "Password": ABSENT}, None),
+    ("concrete-dependency-pull", "GWM cim/concrete/dependency/pull.xml", pull("CIM_ConcreteDependency"), "CIM_ConcreteDependency",
+     {"Antecedent": re.compile(r"\s*"), "Dependent": re.compile(r"\s*")}, None),  # EPRs: present; values in test_credential_classes
+    ("element-setting-data-pull", "DMTF CIM_ElementSettingData", pull("CIM_ElementSettingData"), "CIM_ElementSettingData",
+     {"IsCurrent": {"1", "2"}}, None),
 ]
 
 
@@ -235,8 +251,12 @@ def test_every_served_class_without_a_capture_has_a_row():
                 "IPS_KVMRedirectionSettingData", "IPS_OptInService", "AMT_PublicKeyCertificate", "AMT_PublicKeyManagementService"}
     # Association instances (EPR-valued keys) and the 802.1x settings, which no source describes beyond their names.
     not_described = {"CIM_AssociatedPowerManagementService", "CIM_IEEE8021xSettings", "CIM_BootSourceSetting"}
+    # Classes with no instance until a method adds one: test_cira_classes and test_credential_classes cover them.
+    empty_until_configured = {"AMT_ManagementPresenceRemoteSAP", "AMT_RemoteAccessPolicyRule", "AMT_RemoteAccessPolicyAppliesToMPS",
+                              "AMT_MPSUsernamePassword", "AMT_RemoteAccessCredentialContext", "IPS_HTTPProxyAccessPoint",
+                              "AMT_8021xCredentialContext", "CIM_CredentialContext"}
     covered = {row[3] for row in ROWS}
-    assert set(_COMPONENT_OF_CLASS) - captured - not_described <= covered
+    assert set(_COMPONENT_OF_CLASS) - captured - not_described - empty_until_configured <= covered
 
 
 @pytest.mark.parametrize("firmware, refused", [("16.1.27.2176", True), ("15.0.23.1706", False)])

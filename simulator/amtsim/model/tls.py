@@ -285,7 +285,7 @@ class Tls(Component):
 
     def _delete_certificate(self, current, caller) -> None:
         handle = _handle_of(current.props["InstanceID"], CERT_ID)
-        if self.uses_certificate(handle) or self.device.wireless.uses_certificate(handle):
+        if any(part.uses_certificate(handle) for part in (self, self.device.wireless, self.device.cira, self.device.ieee8021x)):
             raise _in_use()
         root = self.certificates.pop(handle)["root"]
         self.changed()
