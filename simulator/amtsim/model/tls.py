@@ -249,7 +249,8 @@ class Tls(Component):
     def _service_instances(self, caller) -> list:
         return [Instance("AMT_PublicKeyManagementService", {
             "CreationClassName": "AMT_PublicKeyManagementService",
-            "ElementName": "Intel(r) AMT Public Key Management Service",
+            "ElementName": "Intel(r) AMT Certificate Store Service",
+            "EnabledDefault": 5,
             "EnabledState": 5,
             "Name": "Intel(r) AMT Public Key Management Service",
             "RequestedState": 12,
