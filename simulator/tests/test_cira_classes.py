@@ -265,3 +265,17 @@ def test_unprovision_clears_cira(start_fleet, digest_client, pki):
     assert _return_value(_add_server(console)) == 0 and _return_value(_add_policy(console)) == 0
     device.factory_reset(keep_admin=True)
     assert console.items(SAP) == [] and console.items(POLICY) == []
+
+
+@pytest.mark.parametrize("firmware", ["16.1.27.2176", "11.8.50.3425"])
+def test_meshcentral_cira_sync_batch_succeeds_on_an_unconfigured_device(start_fleet, digest_client, pki, firmware):
+    """MeshCentral's attemptCiraSync: Get of the starred classes, Enumerate+Pull of the others (the proxies from
+    AMT 12 on); any fault sinks the whole batch."""
+    _device, console = _console(start_fleet, digest_client, pki, firmware=firmware)
+    for class_name in ("AMT_EnvironmentDetectionSettingData", "AMT_UserInitiatedConnectionService") + \
+            (("IPS_HTTPProxyService",) if firmware.startswith("16.") else ()):
+        assert console.client.post(envelope(TRANSFER + "Get", class_uri(class_name))).status == 200, class_name
+    enumerated = [SAP, "AMT_RemoteAccessCredentialContext", APPLIES, POLICY, "AMT_MPSUsernamePassword"]
+    if firmware.startswith("16."):
+        enumerated.append("IPS_HTTPProxyAccessPoint")
+    assert [len(console.items(class_name)) for class_name in enumerated] == [0] * len(enumerated)
