@@ -140,6 +140,14 @@ def test_mps_and_periodic_policy_round_trip(start_fleet, digest_client, pki):
     assert put.status == 200, put.body[:400]
     assert _value(console.items(APPLIES)[0], "MpsType") == "2"
 
+    daily = ('<h:ExtendedData>AAAAAQAAAAgAAAAe</h:ExtendedData><h:PolicyRuleName>Periodic</h:PolicyRuleName>'
+             '<h:Trigger>2</h:Trigger><h:TunnelLifeTime>600</h:TunnelLifeTime>')
+    assert console.client.post(envelope(TRANSFER + "Put", class_uri(POLICY), '<h:%s xmlns:h="%s">%s</h:%s>' % (
+        POLICY, class_uri(POLICY), daily, POLICY), selectors={"PolicyRuleName": "Periodic"})).status == 200
+    [rule] = console.items(POLICY)
+    assert (_value(rule, "ExtendedData"), _value(rule, "TunnelLifeTime")) == ("AAAAAQAAAAgAAAAe", "600")  # daily at 08:30
+    assert console.put(POLICY, daily.replace("<h:Trigger>2", "<h:Trigger>1")).status == 400  # a policy keeps its trigger
+
     refused = console.delete(SAP, {"Name": FIRST_MPS})
     assert refused.status == 400 and len(console.items(SAP)) == 1
     assert console.delete(POLICY, {"PolicyRuleName": "Periodic"}).status == 200

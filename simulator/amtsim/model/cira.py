@@ -98,8 +98,8 @@ class Cira(Component):
         "IPS_HTTPProxyService": "_proxy_service_instances",
         "IPS_HTTPProxyAccessPoint": "_proxy_instances",
     }
-    PUTS = {"AMT_RemoteAccessPolicyAppliesToMPS": "_put_applies", "AMT_MPSUsernamePassword": "_put_credential",
-            "IPS_HTTPProxyService": "_put_proxy_service"}
+    PUTS = {"AMT_RemoteAccessPolicyRule": "_put_policy", "AMT_RemoteAccessPolicyAppliesToMPS": "_put_applies",
+            "AMT_MPSUsernamePassword": "_put_credential", "IPS_HTTPProxyService": "_put_proxy_service"}
     DELETES = {"AMT_ManagementPresenceRemoteSAP": "_delete_server", "AMT_RemoteAccessPolicyRule": "_delete_policy",
                "IPS_HTTPProxyAccessPoint": "_delete_proxy"}
     METHODS = {
@@ -300,6 +300,15 @@ class Cira(Component):
                                        "targets": targets}
         self.changed()
         return result(SUCCESS, ("PolicyRule", self._policy_epr(str(trigger))))
+
+    def _put_policy(self, current, new, caller) -> None:
+        trigger = current.props["Trigger"]
+        lifetime = prop_int(new, "TunnelLifeTime", current.props["TunnelLifeTime"])
+        extended_data = _extended_data(prop_text(new, "ExtendedData", current.props["ExtendedData"] or ""), trigger)
+        if prop_int(new, "Trigger", trigger) != trigger or not 0 <= lifetime <= 0xFFFFFFFF or extended_data is None:
+            raise WsmanFault("InvalidParameter", "a policy keeps its trigger; TunnelLifeTime or ExtendedData is not valid")
+        self.policies[str(trigger)].update(lifetime=lifetime, extended_data=base64.b64encode(extended_data).decode())
+        self.changed()
 
     def _delete_policy(self, current, caller) -> None:
         del self.policies[str(current.props["Trigger"])]
