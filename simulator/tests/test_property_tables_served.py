@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import property_tables
 import pytest
-from conftest import ENUMERATION, NS_ENUM, envelope
+from conftest import ENUMERATION, NS_ENUM, TRANSFER, envelope
 from test_cira_classes import Console, _add_policy, _add_server, _epr, _return_value
 from test_credential_classes import _add_eap_tls_wifi, _add_root, _put_profile
 
@@ -134,3 +134,13 @@ def test_configured_device_instances_match_their_tables(start_fleet, digest_clie
     assert {"IPAddress", "SubnetMask", "DefaultGateway", "PrimaryDNS", "SecondaryDNS"} <= wired
     [profile] = _instances(console, "AMT_8021XProfile")
     assert {"AuthenticationProtocol", "ClientCertificate", "ServerCertificateIssue", "Username"} <= profile
+
+
+def test_wired_port_reports_the_address_dhcp_gave_it(start_fleet, digest_client, pki):
+    device, console = _console(start_fleet, digest_client, pki, "ccm")
+    device.addresses = ["127.79.5.1", "127.79.6.1"]  # as the fleet sets them: remote, then local
+    answer = console.client.post(envelope(TRANSFER + "Get", class_uri("AMT_EthernetPortSettings"),
+                                          selectors={"InstanceID": "Intel(r) AMT Ethernet Port Settings 0"}))
+    port = {child.tag.split("}", 1)[1]: child.text for child in ET.fromstring(answer.body).find(".//{*}AMT_EthernetPortSettings")}
+    assert (port["DHCPEnabled"], port["IPAddress"], port["SubnetMask"]) == ("true", "127.79.5.1", "255.255.255.0")
+    assert port["DefaultGateway"] == port["PrimaryDNS"] == "127.79.5.254"

@@ -58,10 +58,12 @@ class General(Component):
         self.link_preference = 2
 
     def _lease(self) -> dict:
-        """What the wired port learnt from DHCP: the device's address, a /24, its .1 as gateway and DNS server."""
+        """What the wired port learnt from DHCP: the device's address in a /24 whose router (.1, or .254 where the
+        device itself is .1) is also its DNS server."""
         address = next((item for item in self.device.addresses if item.count(".") == 3), None)
         address = address or f"192.0.2.{self.device.index % 250 + 2}"
-        router = address.rsplit(".", 1)[0] + ".1"
+        network, host = address.rsplit(".", 1)
+        router = f"{network}.{254 if host == '1' else 1}"
         return {"IPAddress": address, "SubnetMask": "255.255.255.0", "DefaultGateway": router, "PrimaryDNS": router}
 
     def _mac(self, port: int) -> str:
