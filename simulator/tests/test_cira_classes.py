@@ -268,6 +268,14 @@ def test_proxy_classes_do_not_exist_before_amt_12(start_fleet, digest_client, pk
     assert console.items(SAP) == []
 
 
+@pytest.mark.parametrize("firmware, typed", [("11.6.12.3202", True), ("11.0.25.3001", False)])
+def test_mps_type_came_with_amt_11_6(start_fleet, digest_client, pki, firmware, typed):
+    _device, console = _console(start_fleet, digest_client, pki, firmware=firmware)
+    assert _return_value(_add_server(console)) == 0 and _return_value(_add_policy(console)) == 0
+    [binding] = console.items(APPLIES)
+    assert (_value(binding, "MpsType") is not None) == typed
+
+
 def test_unprovision_clears_cira(start_fleet, digest_client, pki):
     device, console = _console(start_fleet, digest_client, pki)
     assert _return_value(_add_server(console)) == 0 and _return_value(_add_policy(console)) == 0

@@ -197,11 +197,15 @@ class Cira(Component):
             "TunnelLifeTime": policy["lifetime"],
         }) for trigger, policy in sorted(self.policies.items())]
 
-    def _applies_instances(self, caller) -> list:
-        return [Instance("AMT_RemoteAccessPolicyAppliesToMPS", {
-            "ManagedElement": self._server_epr(server), "MpsType": mps_type, "OrderOfAccess": order,
+    def _applies_instance(self, trigger: str, server: str, order: int, mps_type: int) -> Instance:
+        with_type = (self.device.firmware.major, self.device.firmware.minor) >= (11, 6)  # MpsType came with 11.6
+        return Instance("AMT_RemoteAccessPolicyAppliesToMPS", {
+            "ManagedElement": self._server_epr(server), "MpsType": mps_type if with_type else None, "OrderOfAccess": order,
             "PolicySet": self._policy_epr(trigger)})
-            for trigger, policy in sorted(self.policies.items()) for server, order, mps_type in policy["targets"]]
+
+    def _applies_instances(self, caller) -> list:
+        return [self._applies_instance(trigger, *target)
+                for trigger, policy in sorted(self.policies.items()) for target in policy["targets"]]
 
     def _credential_instances(self, caller) -> list:
         return [Instance("AMT_MPSUsernamePassword", {"InstanceID": MPS_CREDENTIAL_ID + handle, "RemoteID": server["username"]})
@@ -331,9 +335,7 @@ class Cira(Component):
             raise WsmanFault("InvalidParameter", "ManagedElement, MpsType or OrderOfAccess is not valid.")
         target[1], target[2] = order, mps_type
         self.changed()
-        return Instance("AMT_RemoteAccessPolicyAppliesToMPS", {
-            "ManagedElement": self._server_epr(target[0]), "MpsType": mps_type, "OrderOfAccess": order,
-            "PolicySet": self._policy_epr(trigger)})
+        return self._applies_instance(trigger, *target)
 
     # --- AMT_MPSUsernamePassword --------------------------------------------------------------------------
     def _put_credential(self, current, new, caller) -> None:

@@ -30,8 +30,8 @@ TABLE = {
     },
     "AMT_RemoteAccessPolicyAppliesToMPS": {
         "source": _GWM + "pkg/wsman/amt/remoteaccess/types.go",
-        "properties": ["ManagedElement", "MpsType", "OrderOfAccess", "PolicySet"],
-        "optional": [],
+        "properties": ["ManagedElement", "OrderOfAccess", "PolicySet"],
+        "optional": ["MpsType"],  # from AMT 11.6 on
     },
     "AMT_MPSUsernamePassword": {
         "source": _GWM + "pkg/wsman/amt/mps/types.go",
