@@ -210,8 +210,8 @@ TABLE = {
     },
     "IPS_OptInService": {
         "source": _GWM + "pkg/wsman/ips/optin/types.go",
-        "properties": ["CanModifyOptInPolicy", "OptInCodeTimeout", "OptInDisplayTimeout", "OptInRequired", "OptInState"]
-                      + _SERVICE,
+        "properties": _SERVICE + ["CanModifyOptInPolicy", "OptInCodeTimeout", "OptInDisplayTimeout", "OptInRequired",
+                                  "OptInState"],
         "optional": [],
     },
 }
