@@ -17,13 +17,13 @@ import re
 from amtsim.model.codes import DUPLICATE, INVALID_PARAMETER, MAX_LIMIT_REACHED, SUCCESS
 from amtsim.model.component import (Component, epr_input, int_input, list_input, prop_bool, prop_int, prop_text, result,
                                     text_input)
+from amtsim.model.tls import certificate_epr, certificate_handle
 from amtsim.types import EPR, Instance, WsmanFault, class_uri
 
 SYSTEM = (("SystemCreationClassName", "CIM_ComputerSystem"), ("SystemName", "Intel(r) AMT"))
 MPS_NAME = "Intel(r) AMT:Management Presence Server "
 MPS_CREDENTIAL_ID = "Intel(r) AMT:MPS Username Password "
 PROXY_NAME = "Intel(r) ME:HTTP Proxy Access Point "
-CERT_ID = "Intel(r) AMT Certificate: Handle: "
 # The limits AMT_RemoteAccessCapabilities reports in Intel's capture.
 MAX_MPS_PER_POLICY, MAX_MP_SERVERS, MAX_POLICIES, MAX_PROXIES = 2, 6, 3, 15
 POLICY_NAMES = {0: "User Initiated", 1: "Alert", 2: "Periodic"}
@@ -124,13 +124,16 @@ class Cira(Component):
     def server_credentials(self) -> list:
         """(MPS EPR, credential EPR) for each server: its certificate or its AMT_MPSUsernamePassword."""
         pairs = []
-        for handle, server in sorted(self.servers.items(), key=lambda item: int(item[0])):
+        for handle, server in self._servers_in_order():
             if server["auth"] == MUTUAL_AUTHENTICATION:
-                credential = EPR(class_uri("AMT_PublicKeyCertificate"), (("InstanceID", CERT_ID + server["certificate"]),))
+                credential = certificate_epr(server["certificate"])
             else:
                 credential = EPR(class_uri("AMT_MPSUsernamePassword"), (("InstanceID", MPS_CREDENTIAL_ID + handle),))
             pairs.append((self._server_epr(handle), credential))
         return pairs
+
+    def _servers_in_order(self) -> list:
+        return sorted(self.servers.items(), key=lambda item: int(item[0]))
 
     # --- references ---------------------------------------------------------------------------------------
     @staticmethod
@@ -184,7 +187,7 @@ class Cira(Component):
             "Name": MPS_NAME + handle,
             "Port": server["port"],
             **dict(SYSTEM),
-        }) for handle, server in sorted(self.servers.items(), key=lambda item: int(item[0]))]
+        }) for handle, server in self._servers_in_order()]
 
     def _policy_instances(self, caller) -> list:
         return [Instance("AMT_RemoteAccessPolicyRule", {
@@ -209,8 +212,7 @@ class Cira(Component):
 
     def _credential_instances(self, caller) -> list:
         return [Instance("AMT_MPSUsernamePassword", {"InstanceID": MPS_CREDENTIAL_ID + handle, "RemoteID": server["username"]})
-                for handle, server in sorted(self.servers.items(), key=lambda item: int(item[0]))
-                if server["auth"] == PASSWORD_AUTHENTICATION]
+                for handle, server in self._servers_in_order() if server["auth"] == PASSWORD_AUTHENTICATION]
 
     def _proxy_service_instances(self, caller) -> list:
         self._require_proxy_generation()
@@ -241,9 +243,7 @@ class Cira(Component):
             return username, None
         if auth != MUTUAL_AUTHENTICATION or username or password:
             return None
-        reference = epr_input(inputs, "Certificate")
-        instance_id = reference.selector("InstanceID") if reference else None
-        handle = instance_id[len(CERT_ID):] if isinstance(instance_id, str) and instance_id.startswith(CERT_ID) else None
+        handle = certificate_handle(epr_input(inputs, "Certificate"))
         entry = self.device.tls.certificates.get(handle)
         if entry is None or entry["root"] or entry["key"] is None:
             return None

@@ -8,9 +8,9 @@ Shapes follow Intel's captures in go-wsman-messages (wsmantesting/responses/cim/
 from __future__ import annotations
 
 from amtsim.model.component import Component
+from amtsim.model.tls import certificate_epr
 from amtsim.types import EPR, Instance, class_uri
 
-CERT_ID = "Intel(r) AMT Certificate: Handle: "
 KEY_ID = "Intel(r) AMT Key: Handle: "
 IS_CURRENT, IS_NOT_CURRENT = 1, 2
 KVM_SAP = (("CreationClassName", "CIM_KVMRedirectionSAP"), ("Name", "KVM Redirection Service Access Point"),
@@ -18,10 +18,6 @@ KVM_SAP = (("CreationClassName", "CIM_KVMRedirectionSAP"), ("Name", "KVM Redirec
 KVM_SETTINGS_ID = "Intel(r) KVM Redirection Settings"
 WIFI_ENDPOINT = (("CreationClassName", "CIM_WiFiEndpoint"), ("Name", "WiFi Endpoint 0"),
                  ("SystemCreationClassName", "CIM_ComputerSystem"), ("SystemName", "Intel(r) AMT"))
-
-
-def _certificate_epr(handle: str) -> EPR:
-    return EPR(class_uri("AMT_PublicKeyCertificate"), (("InstanceID", CERT_ID + handle),))
 
 
 def _by_instance_id(class_name: str, instance_id: str) -> EPR:
@@ -41,7 +37,7 @@ class Credentials(Component):
         for settings in self.device.wireless.ieee8021x_certificates():
             for handle in settings["certificates"]:
                 contexts.append(Instance("CIM_CredentialContext", {
-                    "ElementInContext": _certificate_epr(handle),
+                    "ElementInContext": certificate_epr(handle),
                     "ElementProvidingContext": _by_instance_id("CIM_IEEE8021xSettings", settings["instance_id"])}))
         return contexts
 
@@ -51,7 +47,7 @@ class Credentials(Component):
 
     def _dependency_instances(self, caller) -> list:
         store = self.device.tls.certificates
-        return [Instance("CIM_ConcreteDependency", {"Antecedent": _certificate_epr(handle),
+        return [Instance("CIM_ConcreteDependency", {"Antecedent": certificate_epr(handle),
                                                     "Dependent": _by_instance_id("AMT_PublicPrivateKeyPair", KEY_ID + entry["key"])})
                 for handle, entry in sorted(store.items(), key=lambda item: int(item[0])) if entry["key"] is not None]
 

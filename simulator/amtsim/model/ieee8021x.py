@@ -7,10 +7,10 @@ ieee8021x). Password and PACPassword are write-only: checked, never kept.
 from __future__ import annotations
 
 from amtsim.model.component import Component, prop_bool, prop_int, prop_text
+from amtsim.model.tls import certificate_epr, certificate_handle
 from amtsim.types import EPR, Instance, WsmanFault, class_uri
 
 PROFILE_ID = "Intel(r) AMT 802.1x Profile 0"
-CERT_ID = "Intel(r) AMT Certificate: Handle: "
 TLS, TTLS_MSCHAPV2, PEAP_MSCHAPV2, EAP_GTC, EAPFAST_MSCHAPV2, EAPFAST_GTC, EAPFAST_TLS = range(7)
 CERTIFICATE_PROTOCOLS = (TLS, EAPFAST_TLS)
 MAX_PXE_TIMEOUT = 86400
@@ -29,22 +29,18 @@ class Ieee8021x(Component):
     def uses_certificate(self, handle: str) -> bool:
         return handle in (self.profile.get("client_certificate"), self.profile.get("root_certificate"))
 
-    @staticmethod
-    def _certificate_epr(handle: str) -> EPR:
-        return EPR(class_uri("AMT_PublicKeyCertificate"), (("InstanceID", CERT_ID + handle),))
-
     def _profile_instances(self, caller) -> list:
         props = {name: value for name, value in self.profile.items() if not name.endswith("_certificate")}
         props.update(ElementName="Intel(r) AMT 802.1x Profile", InstanceID=PROFILE_ID)
         if self.profile.get("client_certificate") is not None:
-            props["ClientCertificate"] = self._certificate_epr(self.profile["client_certificate"])
+            props["ClientCertificate"] = certificate_epr(self.profile["client_certificate"])
         if self.profile.get("root_certificate") is not None:
-            props["ServerCertificateIssue"] = self._certificate_epr(self.profile["root_certificate"])
+            props["ServerCertificateIssue"] = certificate_epr(self.profile["root_certificate"])
         return [Instance("AMT_8021XProfile", props)]
 
     def _context_instances(self, caller) -> list:
         profile = EPR(class_uri("AMT_8021XProfile"), (("InstanceID", PROFILE_ID),))
-        return [Instance("AMT_8021xCredentialContext", {"ElementInContext": self._certificate_epr(handle),
+        return [Instance("AMT_8021xCredentialContext", {"ElementInContext": certificate_epr(handle),
                                                         "ElementProvidingContext": profile})
                 for handle in (self.profile.get("client_certificate"), self.profile.get("root_certificate"))
                 if handle is not None]
@@ -53,8 +49,7 @@ class Ieee8021x(Component):
         reference = new.props.get(name)
         if reference is None or reference == "":
             return None
-        instance_id = reference.selector("InstanceID") if isinstance(reference, EPR) else reference
-        handle = instance_id[len(CERT_ID):] if isinstance(instance_id, str) and instance_id.startswith(CERT_ID) else None
+        handle = certificate_handle(reference)
         entry = self.device.tls.certificates.get(handle)
         if entry is None or entry["root"] != root or (not root and entry["key"] is None):
             raise WsmanFault("InvalidParameter", f"{name} must name a {'trusted root' if root else 'certificate with its key'}.")
