@@ -258,6 +258,8 @@ def test_http_proxy_access_points(start_fleet, digest_client, pki):
         ("proxy.example.test", "8080", "corp.example.test")
     assert console.delete("IPS_HTTPProxyAccessPoint", {"Name": name}).status == 200
     assert console.items("IPS_HTTPProxyAccessPoint") == []
+    assert console.put("IPS_HTTPProxyService", "<h:SyncEnabled>true</h:SyncEnabled>").status == 200
+    assert _value(console.items("IPS_HTTPProxyService")[0], "SyncEnabled") == "true"
 
 
 def test_proxy_classes_do_not_exist_before_amt_12(start_fleet, digest_client, pki):
