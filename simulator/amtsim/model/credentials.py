@@ -8,10 +8,9 @@ Shapes follow Intel's captures in go-wsman-messages (wsmantesting/responses/cim/
 from __future__ import annotations
 
 from amtsim.model.component import Component
-from amtsim.model.tls import certificate_epr
+from amtsim.model.tls import KEY_ID, certificate_epr
 from amtsim.types import EPR, Instance, class_uri
 
-KEY_ID = "Intel(r) AMT Key: Handle: "
 IS_CURRENT, IS_NOT_CURRENT = 1, 2
 KVM_SAP = (("CreationClassName", "CIM_KVMRedirectionSAP"), ("Name", "KVM Redirection Service Access Point"),
            ("SystemCreationClassName", "CIM_ComputerSystem"), ("SystemName", "ManagedSystem"))
