@@ -133,6 +133,17 @@ def test_mps_and_periodic_policy_round_trip(start_fleet, digest_client, pki):
     assert _selector(binding, "ManagedElement", "Name") == FIRST_MPS
     assert _selector(binding, "PolicySet", "PolicyRuleName") == "Periodic"
     assert _value(binding, "MpsType") == "0"
+    keys = {"CreationClassName": SAP, "Name": FIRST_MPS, "SystemCreationClassName": "CIM_ComputerSystem",
+            "SystemName": "Intel(r) AMT"}
+    rule_keys = dict(keys, CreationClassName=POLICY, PolicyRuleName="Periodic")
+    del rule_keys["Name"]
+    reference = "<a:EndpointReference>%s</a:EndpointReference>"
+    got = console.client.post(envelope(TRANSFER + "Get", class_uri(APPLIES), selectors={
+        "ManagedElement": reference % _epr(SAP, keys), "PolicySet": reference % _epr(POLICY, rule_keys)}))
+    assert got.status == 200 and _selector(ET.fromstring(got.body).find(".//{*}" + APPLIES), "PolicySet", "PolicyRuleName") == "Periodic"
+    missing = console.client.post(envelope(TRANSFER + "Get", class_uri(APPLIES), selectors={
+        "ManagedElement": reference % _epr(SAP, keys), "PolicySet": reference % _epr(POLICY, dict(rule_keys, PolicyRuleName="Alert"))}))
+    assert missing.status == 400
 
     # rpc-go's Put names the policy and leaves the MPS reference without selectors.
     put = console.put(APPLIES, '<h:ManagedElement>%s</h:ManagedElement><h:MpsType>2</h:MpsType><h:OrderOfAccess>0</h:OrderOfAccess>'
