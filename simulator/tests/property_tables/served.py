@@ -63,7 +63,7 @@ TABLE = {
                        "HostName", "HostOSFQDN", "IdleWakeTimeout", "InstanceID", "NetworkInterfaceEnabled",
                        "PingResponseEnabled", "PowerSource", "PreferredAddressFamily", "PresenceNotificationInterval",
                        "PrivacyLevel", "RmcpPingResponseEnabled", "SharedFQDN", "WsmanOnlyMode"],
-        "optional": ["DHCPSyncRequiresHostname", "OemID", "ThunderboltDockEnabled"],  # by generation
+        "optional": ["DHCPSyncRequiresHostname", "OemID", "ThunderboltDockEnabled"],  # by generation; OemID "from 16.1" (GWM), yet absent from its captures
     },
     "AMT_KerberosSettingData": {
         "source": _GWM + "pkg/wsman/amt/kerberos/types.go",
