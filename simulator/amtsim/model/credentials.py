@@ -3,7 +3,9 @@ certificates), AMT_RemoteAccessCredentialContext (each MPS and its certificate o
 CIM_ConcreteDependency (each certificate and the key pair it was issued for) and CIM_ElementSettingData
 (elements and the settings that configure them). They hold no state of their own.
 
-Shapes follow Intel's captures in go-wsman-messages (wsmantesting/responses/cim/credential, cim/concrete).
+Shapes follow Intel's captures in go-wsman-messages (wsmantesting/responses/cim/credential, cim/concrete). Which
+pairs firmware lists in CIM_ConcreteDependency and CIM_ElementSettingData beyond those is UNCONFIRMED: we list
+certificate -> key, KVM access point -> KVM settings and Wi-Fi endpoint -> each Wi-Fi profile.
 """
 from __future__ import annotations
 
