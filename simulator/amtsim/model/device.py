@@ -11,11 +11,14 @@ from amtsim.model.accounts import Accounts
 from amtsim.model.alarm_clock import AlarmClock
 from amtsim.model.audit import AuditLog
 from amtsim.model.capabilities import Capabilities
+from amtsim.model.cira import Cira
 from amtsim.model.clock import Clock
+from amtsim.model.credentials import Credentials
 from amtsim.model.codes import NOT_PERMITTED
 from amtsim.model.firmware import DEFAULT_FIRMWARE, Firmware
 from amtsim.model.general import General
 from amtsim.model.host_power import HostPower
+from amtsim.model.ieee8021x import Ieee8021x
 from amtsim.model.inventory import Inventory
 from amtsim.model.kerberos import Kerberos
 from amtsim.model.message_log import MessageLog
@@ -34,7 +37,8 @@ PROFILES = ("factory", "ccm", "acm")
 # Attribute name -> component type. Order matters: later components read earlier ones while resetting.
 _COMPONENTS = (("accounts", Accounts), ("audit", AuditLog), ("provisioning", Provisioning), ("tls", Tls),
                ("wireless", Wireless), ("redirection", Redirection), ("power", Power), ("general", General),
-               ("kerberos", Kerberos), ("clock", Clock),
+               ("kerberos", Kerberos), ("clock", Clock), ("cira", Cira),
+               ("ieee8021x", Ieee8021x), ("credentials", Credentials),
                ("message_log", MessageLog),
                ("host_power", HostPower),
                ("inventory", Inventory),
@@ -45,7 +49,7 @@ _COMPONENTS = (("accounts", Accounts), ("audit", AuditLog), ("provisioning", Pro
                ("provisioning_record", ProvisioningRecord))
 _COMPONENT_OF_CLASS = {class_name: attribute for attribute, kind in _COMPONENTS for class_name in kind.INSTANCES}
 # Components a full unprovision returns to factory state (the audit log, the host's power state and the clock survive).
-_FACTORY_RESET = ("accounts", "provisioning", "tls", "wireless", "redirection", "general", "kerberos",
+_FACTORY_RESET = ("accounts", "provisioning", "tls", "wireless", "redirection", "general", "kerberos", "cira", "ieee8021x",
                   "alarm_clock")
 _IGNORED_SELECTORS = ("__cimnamespace",)
 _PASSWORD_SPECIALS = "!@#$%^*"
@@ -246,7 +250,9 @@ class Device:
         handler = self._handler(class_name, "PUTS")
         access.require_transfer(class_name, caller.realms)
         current = self._select(class_name, selectors, caller, body=instance)
-        handler(current, instance, caller)
+        stored = handler(current, instance, caller)
+        if stored is not None:  # association classes answer the instance they changed themselves
+            return stored
         key = {name: current.props[name] for name in ("InstanceID", "Name") if name in current.props}
         return self._select(class_name, key, caller)
 

@@ -77,6 +77,15 @@ class General(Component):
         self.web_ui_enabled = True
         self.link_preference = 2
 
+    def _lease(self) -> dict:
+        """What the wired port learnt from DHCP: the device's address in a /24 whose router (.1, or .254 where the
+        device itself is .1) is also its DNS server."""
+        address = next((item for item in self.device.addresses if item.count(".") == 3), None)
+        address = address or f"192.0.2.{self.device.index % 250 + 2}"
+        network, host = address.rsplit(".", 1)
+        router = f"{network}.{254 if host == '1' else 1}"
+        return {"IPAddress": address, "SubnetMask": "255.255.255.0", "DefaultGateway": router, "PrimaryDNS": router}
+
     def _mac(self, port: int) -> str:
         digest = hashlib.sha256(f"port{port}:{self.device.uuid}".encode()).hexdigest()
         return "-".join(digest[index:index + 2] for index in range(0, 12, 2))
@@ -108,10 +117,13 @@ class General(Component):
     # --- AMT_EthernetPortSettings -------------------------------------------------------------------------
     def _ethernet_instances(self, caller) -> list:
         wired = dict(self.ethernet)
-        wired.update(ConsoleTcpMaxRetransmissions=5, ElementName=ETHERNET_ID + "0", InstanceID=ETHERNET_ID + "0",
-                     LinkIsUp=True, LinkPolicy=[1, 14], MACAddress=self._mac(0), PhysicalConnectionType=0,
-                     PhysicalNicMedium=0, SharedDynamicIP=True, SharedMAC=True, VLANTag=0)
-        wireless = {"ConsoleTcpMaxRetransmissions": 5, "DHCPEnabled": True, "ElementName": ETHERNET_ID + "1",
+        if wired["DHCPEnabled"]:  # the port reports the address it acquired (Intel's captures of DHCP ports)
+            wired.update(self._lease())
+        wired.update(ElementName=ETHERNET_ID.strip(), InstanceID=ETHERNET_ID + "0", LinkIsUp=True, LinkPolicy=[1, 14],
+                     MACAddress=self._mac(0), PhysicalConnectionType=0, SharedDynamicIP=True, SharedMAC=True)
+        if self.device.firmware.major >= 15:
+            wired["PhysicalNicMedium"] = 0
+        wireless = {"ConsoleTcpMaxRetransmissions": 5, "DHCPEnabled": True, "ElementName": ETHERNET_ID.strip(),
                     "InstanceID": ETHERNET_ID + "1", "LinkControl": self.link_preference, "LinkIsUp": False,
                     "LinkPolicy": [1, 14, 16], "LinkPreference": self.link_preference, "MACAddress": self._mac(1),
                     "PhysicalConnectionType": 3, "SharedMAC": True, "WLANLinkProtectionLevel": 1}

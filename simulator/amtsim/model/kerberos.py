@@ -26,9 +26,11 @@ class Kerberos(Component):
         self.cache_enabled = False
 
     def _instances(self, caller) -> list:
-        props = {name: (value if value != [] else None) for name, value in self.settings.items()}
-        props.update(ElementName="Intel(r) AMT: Kerberos Settings", EncryptionAlgorithm=RC4_HMAC, InstanceID=INSTANCE_ID,
-                     SupportedEncryptionAlgorithms=[RC4_HMAC, AES128, AES256])
+        props = {"ElementName": "Intel(r) AMT: Kerberos Settings", "InstanceID": INSTANCE_ID,
+                 "KrbEnabled": self.settings["KrbEnabled"], "SupportedEncryptionAlgorithms": [RC4_HMAC, AES128, AES256]}
+        if self.settings["RealmName"]:  # Intel's capture of an unconfigured device carries only the four above
+            props.update({name: (value if value != [] else None) for name, value in self.settings.items()})
+            props["EncryptionAlgorithm"] = RC4_HMAC
         return [Instance("AMT_KerberosSettingData", props)]
 
     def _put(self, current, new, caller) -> None:

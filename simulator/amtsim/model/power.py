@@ -64,7 +64,9 @@ class Power(Component):
         return [Instance("CIM_PowerManagementService", {
             "CreationClassName": "CIM_PowerManagementService",
             "ElementName": SERVICE_NAME,
+            "EnabledState": 5,
             "Name": SERVICE_NAME,
+            "RequestedState": 12,
             "SystemCreationClassName": "CIM_ComputerSystem",
             "SystemName": "Intel(r) AMT",
         })]
@@ -131,6 +133,7 @@ class Power(Component):
             "ElementName": "Intel(r) AMT Boot Service",
             "EnabledState": 32769 if self.boot_role == 1 else 32768,
             "Name": "Intel(r) AMT Boot Service",
+            "OperationalStatus": 0,
             "RequestedState": 12,
             "SystemCreationClassName": "CIM_ComputerSystem",
             "SystemName": "Intel(r) AMT",
@@ -153,7 +156,15 @@ class Power(Component):
     def _boot_setting_instances(self, caller) -> list:
         props = dict(self.boot_flags)
         props.update(BootMediaIndex=0, ElementName="Intel(r) AMT Boot Configuration Settings", FirmwareVerbosity=0,
-                     IDERBootDevice=0, InstanceID="Intel(r) AMT:BootSettingData 0", OwningEntity="Intel(r) AMT")
+                     IDERBootDevice=0, InstanceID="Intel(r) AMT:BootSettingData 0", OwningEntity="Intel(r) AMT",
+                     BIOSLastStatus=[2, 0], BootguardStatus=127,
+                     OptionsCleared=not any(self.boot_flags.values()) and self.boot_source is None)
+        if self.device.firmware.major >= 15:
+            # The UEFI boot options and Remote Platform Erase of Intel's capture (CSME 15 and later, our choice);
+            # RSEPassword is write-only and reads back empty.
+            props.update(PlatformErase=False, RPEEnabled=True, RSEPassword="", SecureBootControlEnabled=True,
+                         UEFIHTTPSBootEnabled=True, UEFILocalPBABootEnabled=True, UefiBootNumberOfParams=0,
+                         WinREBootEnabled=True)
         return [Instance("AMT_BootSettingData", props)]
 
     def _put_boot_setting(self, current, new, caller) -> None:

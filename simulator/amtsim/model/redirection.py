@@ -134,6 +134,12 @@ class Redirection(Component):
         if not self.kvm_present:
             return []
         props = {name: value for name, value in self.kvm.items() if name != "rfb_password_set"}
+        if not props["OptInPolicy"]:
+            del props["OptInPolicyTimeout"]  # as in Intel's capture of a device that asks no consent for KVM
+        if self.device.firmware.major >= 19:
+            # KVM capabilities of a recent capture (its firmware version is not known; from 19 on is our choice).
+            props.update(DoubleBufferActive=False, DoubleBufferEnabled=True, GrayscalePixelFormatSupported=True,
+                         InitialDecimationModeForLowRes=2, ZlibControlSupported=True)
         props.update(ElementName="Intel(r) KVM Redirection Settings", InstanceID="Intel(r) KVM Redirection Settings",
                      RFBPassword="")  # write-only: always read back empty, as in the capture
         return [Instance("IPS_KVMRedirectionSettingData", props)]

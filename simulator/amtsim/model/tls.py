@@ -43,6 +43,16 @@ def _handle_of(instance_id, prefix: str) -> str | None:
     return None
 
 
+def certificate_epr(handle: str) -> EPR:
+    return EPR(class_uri("AMT_PublicKeyCertificate"), (("InstanceID", CERT_ID + handle),))
+
+
+def certificate_handle(reference) -> str | None:
+    """The store handle an AMT_PublicKeyCertificate reference (an EPR, or its InstanceID) names, else None."""
+    instance_id = reference.selector("InstanceID") if isinstance(reference, EPR) else reference
+    return _handle_of(instance_id, CERT_ID)
+
+
 def _in_use() -> WsmanFault:
     # How firmware refuses deleting an object in use is UNCONFIRMED; we answer AccessDenied (NOT_PERMITTED).
     return WsmanFault("AccessDenied", "The object is in use.")
@@ -220,14 +230,10 @@ class Tls(Component):
         return SUCCESS
 
     # --- AMT_TLSCredentialContext -------------------------------------------------------------------------
-    @staticmethod
-    def _certificate_epr(handle: str) -> EPR:
-        return EPR(class_uri("AMT_PublicKeyCertificate"), (("InstanceID", CERT_ID + handle),))
-
     def _context_epr(self) -> EPR:
         collection = EPR(class_uri("AMT_TLSProtocolEndpointCollection"), (("ElementName", COLLECTION_NAME),))
         return EPR(class_uri("AMT_TLSCredentialContext"),
-                   (("ElementInContext", self._certificate_epr(self.context)), ("ElementProvidingContext", collection)))
+                   (("ElementInContext", certificate_epr(self.context)), ("ElementProvidingContext", collection)))
 
     def _context_instances(self, caller) -> list:
         self._firmware_default()
@@ -241,7 +247,7 @@ class Tls(Component):
 
     def _context_certificate(self, new: Instance) -> str:
         element = new.props.get("ElementInContext")
-        handle = _handle_of(element.selector("InstanceID"), CERT_ID) if isinstance(element, EPR) else None
+        handle = certificate_handle(element) if isinstance(element, EPR) else None
         if handle not in self.certificates or self.certificates[handle]["root"] or self.certificates[handle]["key"] is None:
             raise WsmanFault("InvalidParameter", "ElementInContext must name a certificate with its key.")
         return handle
@@ -270,7 +276,8 @@ class Tls(Component):
     def _service_instances(self, caller) -> list:
         return [Instance("AMT_PublicKeyManagementService", {
             "CreationClassName": "AMT_PublicKeyManagementService",
-            "ElementName": "Intel(r) AMT Public Key Management Service",
+            "ElementName": "Intel(r) AMT Certificate Store Service",
+            "EnabledDefault": 5,
             "EnabledState": 5,
             "Name": "Intel(r) AMT Public Key Management Service",
             "RequestedState": 12,
@@ -308,7 +315,7 @@ class Tls(Component):
 
     def _delete_certificate(self, current, caller) -> None:
         handle = _handle_of(current.props["InstanceID"], CERT_ID)
-        if self.uses_certificate(handle) or self.device.wireless.uses_certificate(handle):
+        if any(part.uses_certificate(handle) for part in (self, self.device.wireless, self.device.cira, self.device.ieee8021x)):
             raise _in_use()
         root = self.certificates.pop(handle)["root"]
         self.changed()
@@ -373,7 +380,7 @@ class Tls(Component):
         handle, self.next_certificate = str(self.next_certificate), self.next_certificate + 1
         self.certificates[handle] = {"der": base64.b64encode(der).decode(), "root": root, "key": key}
         self.changed()
-        return self._certificate_epr(handle)
+        return certificate_epr(handle)
 
     def _add_certificate(self, instance, inputs, caller):
         der, certificate = self._parse_blob(inputs)

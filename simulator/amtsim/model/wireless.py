@@ -59,6 +59,15 @@ class Wireless(Component):
     def uses_certificate(self, handle: str) -> bool:
         return any(handle in (profile.get("client_cert"), profile.get("ca_cert")) for profile in self.profiles)
 
+    def profile_instance_ids(self) -> list:
+        return [SETTINGS_PREFIX + profile["name"] for profile in sorted(self.profiles, key=lambda item: item["priority"])]
+
+    def ieee8021x_certificates(self) -> list:
+        """{"instance_id": CIM_IEEE8021xSettings InstanceID, "certificates": [handles]} of each 802.1X profile."""
+        return [{"instance_id": IEEE8021X_PREFIX + profile["name"],
+                 "certificates": [handle for handle in (profile["client_cert"], profile["ca_cert"]) if handle is not None]}
+                for profile in self.profiles if profile.get("ieee8021x")]
+
     def _mac(self) -> str:
         return hashlib.sha256(f"wifi:{self.device.uuid}".encode()).hexdigest()[:12]
 
