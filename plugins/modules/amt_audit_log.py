@@ -311,8 +311,10 @@ class JsonLinesExport:
 
     def change(self, records):
         lines = "".join(json.dumps(dict(record, device=self.device), sort_keys=True) + "\n" for record in records)
+        if lines and self.append and self.existing and not self.existing.endswith("\n"):
+            lines = "\n" + lines
         content = (self.existing or "") + lines if self.append else lines
-        if content == self.existing and self._current_mode() == self.mode:
+        if (content == self.existing and self._current_mode() == self.mode) or (self.existing is None and not records):
             self.pending = None
         else:
             self.pending = {"action": "export", "content": content, "lines": lines, "records": len(records)}
@@ -326,19 +328,32 @@ class JsonLinesExport:
         return "write %d records to %s" % (change["records"], self.path)
 
     def write(self, change):
-        directory = os.path.dirname(os.path.abspath(self.path))
         try:
-            descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".amt_audit_log.")
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    os.fchmod(handle.fileno(), self.mode)
-                    handle.write(change["content"])
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            if self.append and self.existing is not None:
+                self._append(change["lines"])
+            else:
+                self._replace(change["content"])
         except OSError as error:
             raise InvalidInputError("export_path: %s could not be written (%s)" % (self.path, error)) from None
+
+    def _append(self, lines):
+        # Appended in place, not replaced: log shippers follow the file by its inode and would read a new one from the start.
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+        if self._current_mode() != self.mode:
+            os.chmod(self.path, self.mode)
+
+    def _replace(self, content):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".amt_audit_log.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                os.fchmod(handle.fileno(), self.mode)
+                handle.write(content)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
     def written(self, change):
         return self._content() == change["content"] and self._current_mode() == self.mode
@@ -371,7 +386,7 @@ def collect(module):
     params = module.params
     export = None
     if params["export_path"]:
-        export = JsonLinesExport(params["export_path"], params["export_mode"] == APPEND, params["mode"], params["hostname"])
+        export = JsonLinesExport(params["export_path"], params["export_mode"] == APPEND, params["mode"], module.hostname)
     unit = audit_log.AuditLog(params, export)
     outcome = converge(unit, module.client, module.check_mode)
     if unit.state is not None:

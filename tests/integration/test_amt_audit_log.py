@@ -77,7 +77,8 @@ def test_reads_change_nothing_and_an_export_collects_each_record_once(run, fleet
     appended = {"export_path": str(export)}
     replaced = {"export_path": str(snapshot), "export_mode": "replace", "since": "2000-01-01"}
     audit_more = {"events": {"kvm": ["kvm_opt_in_enabled"]}, "append": True}
-    (first, exported, again, policy, incremental, future, checked, collected, replaced_once, replaced_again) = run(
+    (first, exported, again, policy, incremental, future, checked, collected, replaced_once, replaced_again, loosened,
+     loosened_again) = run(
         "ccm",
         ({}, {"register": "first"}),
         appended,
@@ -88,7 +89,9 @@ def test_reads_change_nothing_and_an_export_collects_each_record_once(run, fleet
         (appended, CHECK),
         appended,
         replaced,
-        replaced)
+        replaced,
+        dict(appended, mode="0640"),
+        dict(appended, mode="0640"))
     total = len(first["records"])
     assert first["changed"] is False and first["writes"] == [] and total >= 2, first
     assert first["audit_log"] == {"auditing": "enabled", "total_records": total, "next_record": total + 1}
@@ -102,7 +105,6 @@ def test_reads_change_nothing_and_an_export_collects_each_record_once(run, fleet
     written = lines(export)
     assert [line["record_id"] for line in written] == list(range(1, total + 2))
     assert set(line["device"] for line in written) == {fleets["ccm"].hosts[sorted(fleets["ccm"].hosts)[0]]["amt_hostname"]}
-    assert stat.S_IMODE(export.stat().st_mode) == 0o600
     assert again["changed"] is False and again["records"] == [], again
 
     assert policy["changed"] is True, policy["msg"]
@@ -116,7 +118,10 @@ def test_reads_change_nothing_and_an_export_collects_each_record_once(run, fleet
     assert written[-1]["event"] == "audit_policy_modified" and written[-1]["user"] == "admin"
 
     assert replaced_once["changed"] is True and len(lines(snapshot)) == total + 1, replaced_once
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
     assert replaced_again["changed"] is False, replaced_again
+    assert loosened["actions"] == ["set mode 0640 on %s" % export] and loosened_again["changed"] is False, loosened
+    assert stat.S_IMODE(export.stat().st_mode) == 0o640
 
 
 @pytest.mark.parametrize("profile", ["ccm", "acm"])
