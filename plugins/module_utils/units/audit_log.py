@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Access Monitor's records (REFERENCE.md 6.1, 6.3): reading them with AMT_AuditLog.ReadRecords, decoding them,
+"""The Access Monitor's records (docs/amt-reference.md 6.1, 6.3): reading them with AMT_AuditLog.ReadRecords, decoding them,
 and clearing the log with ClearLog.
 
 A record is big-endian bytes: AuditAppID u16, EventID u16, InitiatorType u8 and the initiator (0 HTTP Digest: u8
@@ -106,14 +106,14 @@ def _address(raw):
         return text
 
 
-# --- the event's own data (REFERENCE.md 6.3; layouts as MeshCommander and go-wsman-messages read them) ----------------
+# --- the event's own data (docs/amt-reference.md 6.3; layouts as MeshCommander and go-wsman-messages read them) ----------------
 
 _TLS_AUTH = ("no_auth", "server_auth", "mutual_auth")
 _REALM_AUTH_MODE = ("no_auth", "auth", "disabled")
 _UNPROVISION_INITIATORS = ("bios", "mebx", "local_mei", "local_wsman", "remote_wsman")
 _PROVISIONING_METHODS = {2: "remote_configuration", 3: "manual_mebx", 5: "host_based_acm"}
 _RECOVERY_REASONS = ("unknown", "migration_failure", "initialization_failure")
-# Event 30/0: MeshCommander reads 2 as all, go-wsman-messages 255 (REFERENCE.md 6.3): both are named.
+# Event 30/0: MeshCommander reads 2 as all, go-wsman-messages 255 (docs/amt-reference.md 6.3): both are named.
 _OPT_IN_POLICIES = {0: "none", 1: "kvm", 2: "all", 255: "all"}
 _CONSENT_STATUS = ("success", "failed_3_times")
 _ACL_PARAMETERS = ((0x01, "username"), (0x02, "password"), (0x04, "local_realms"), (0x08, "remote_realms"),

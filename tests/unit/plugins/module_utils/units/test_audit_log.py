@@ -22,7 +22,7 @@ NOON = 1796126400  # 2026-12-01T12:00:00Z
 
 
 def record(app, event, user=None, seconds=NOON, address="", extended=b"", sid=None, initiator=None):
-    """A record in the firmware's layout (REFERENCE.md 6.1)."""
+    """A record in the firmware's layout (docs/amt-reference.md 6.1)."""
     if sid is not None:
         who = struct.pack(">BIB", 1, 1, len(sid)) + sid
     elif user is not None:
