@@ -144,8 +144,10 @@ def test_the_auditor_has_one_realm_and_the_admin_cannot_remove_it(run, device):
 def test_the_table_limit_is_checked_before_sending_and_a_non_admin_is_refused_by_the_device(run, device):
     fleet, host = device
     eight = [dict(OPERATOR, name="user%d" % index) for index in range(8)]
-    filled, ninth = run({"accounts": eight},
-                        {"name": "ninth", "account_password": OPERATOR_PASSWORD, "realms": ["redirection"]})
+    without_password, filled, ninth = run({"name": "user0", "realms": ["redirection"]}, {"accounts": eight},
+                                          {"name": "ninth", "account_password": OPERATOR_PASSWORD, "realms": ["redirection"]})
+    assert without_password["failed"] is True and without_password["error"] == "invalid_input", without_password
+    assert without_password["msg"].startswith("account_password: needed to create digest account user0")
     assert len(filled["actions"]) == 8 and not filled.get("failed"), filled
     assert ninth["failed"] is True and ninth["error"] == "invalid_input" and ninth["writes"] == [], ninth
     assert "AMT holds at most 8 digest accounts" in ninth["msg"] and "would have 9" in ninth["msg"]
@@ -165,11 +167,18 @@ BAD_INPUT = [
     ("name_characters", {"name": "a:b", "realms": ["redirection"]}, "name must not contain any of", ": , < > &", "module_text"),
     ("weak_password", {"name": "op", "account_password": "weakpass1", "realms": ["redirection"]},
      "account_password does not meet AMT's password rule", "contain an upper-case letter", "module_text"),
+    ("digest_without_name", {"type": "digest", "realms": ["redirection"]}, "name", "a digest account needs a name", "module"),
+    ("digest_with_sid", {"accounts": [{"name": "op", "type": "digest", "kerberos_sid": SID, "realms": ["storage"]}]},
+     "accounts[0].kerberos_sid", "applies to kerberos accounts only", "module"),
+    ("kerberos_with_name", {"accounts": [{"name": "op", "type": "kerberos", "kerberos_sid": SID, "realms": ["storage"]}]},
+     "accounts[0].name", "a kerberos account has no name in AMT", "module"),
     ("kerberos_without_sid", {"type": "kerberos", "realms": ["redirection"]}, "kerberos_sid",
      "a kerberos account needs the SID", "module"),
     ("kerberos_with_password", {"kerberos_sid": SID, "account_password": OPERATOR_PASSWORD, "realms": ["redirection"]},
      "account_password", "a kerberos account authenticates against Active Directory", "module"),
     ("sid_form", {"kerberos_sid": "S-1-5-x", "realms": ["redirection"]}, "kerberos_sid", "give the SID as S-1-", "module"),
+    ("sid_authority", {"kerberos_sid": "S-1-281474976710656-21", "realms": ["redirection"]}, "kerberos_sid",
+     "a SID's authority is at most 48 bits", "module"),
     ("sid_too_long", {"kerberos_sid": "S-1-5-21-1-2-3-4-5", "realms": ["redirection"]}, "kerberos_sid",
      "AMT takes SIDs of at most 28 bytes", "module"),
     ("sid_bytes", {"kerberos_sid": "AQIDBAU=", "realms": ["redirection"]}, "kerberos_sid",
