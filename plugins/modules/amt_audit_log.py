@@ -72,7 +72,8 @@ options:
 notes:
   - Reading needs an account the firmware lets read the log (the admin, the Auditor, or one with the General Info realm).
   - C(changed) is true when the export file's content or permissions change, or when the log is cleared; reading alone
-    changes nothing. In check mode nothing is sent or written, and RV(records) holds what a clearing would remove.
+    changes nothing. In check mode nothing is sent or written; RV(cleared_records) tells how many records a clearing
+    would remove, and without O(start_record), O(since) or an V(append) export file RV(records) lists them all.
   - With C(--diff), the lines an export adds (or the file's old and new content in V(replace) mode) are shown, and the
     number of records before and after a clearing.
   - The event data of the events whose layout is known (ACL changes, TLS state, provisioning, unprovisioning, firmware
