@@ -41,8 +41,38 @@ options:
     elements: str
     choices: [sol, ider, kvm, web_ui]
     default: []
+  transport:
+    description:
+      - V(network) reads the device over its network interface at O(hostname).
+      - V(local) runs on the managed machine itself (with C(become)), as M(oob.amt.amt_provision) does. It reads the
+        management engine interface (MEI) at O(mei_device), without credentials, then WS-Man from the local manageability
+        service (LMS) at O(lms_hostname). A device that was never provisioned keeps its network interface closed, so over
+        the network it answers as V(unreachable), like a machine that is switched off. Locally it reports provisioning
+        state V(pre) and finding AMT-PROV-01.
+      - With V(local) and no O(password), the LMS session uses the local system account the management engine hands
+        out. That account holds only the Local System realm and reads what host-based activation needs (the provisioning
+        and general subsets, and the firmware); the subsets it may not read are listed in RV(amt.unreadable_subsets) instead
+        of failing the task. With O(username) and O(password) the LMS serves whatever
+        that account may read.
+    type: str
+    choices: [network, local]
+    default: network
+  mei_device:
+    description:
+      - The management engine interface, for O(transport=local). A Unix socket path is accepted too, as the amtsim simulator
+        offers one per device.
+    type: path
+    default: /dev/mei0
+  lms_hostname:
+    description:
+      - Address of the local manageability service, for O(transport=local). Port 16992 (HTTP) is used, or 16993 (TLS) where
+        the firmware enforces TLS on its local ports (AMT 19 and later; give O(ca_path) or O(cert_fingerprint) there).
+    type: str
+    default: localhost
 notes:
   - Read-only. Supports check mode, where it does exactly the same reads.
+  - With O(transport=local), O(hostname), O(port), O(use_tls), O(client_cert) and O(client_key) are not used, and
+    O(expected_uuid) is compared with the UUID the management engine reports before the LMS is contacted.
   - Each WS-Man class is read once per run. The number of HTTP requests sent, the Digest challenge included, is returned in RV(amt_requests).
   - With O(expected_uuid) set, the UUID is read once more to verify the device before anything else.
 attributes:
@@ -81,6 +111,12 @@ EXAMPLES = r"""
     ca_path: /etc/pki/amt-ca.pem
     gather_subset: [firmware]
   register: firmware
+
+- name: Audit a machine from the machine itself, also before AMT is provisioned (no credentials needed)
+  oob.amt.amt_info:
+    transport: local
+  become: true
+  register: local_state
 
 - name: Everything except wireless and power, over plain HTTP on an isolated lab network
   oob.amt.amt_info:
@@ -432,37 +468,94 @@ amt:
       type: list
       elements: dict
     gathered_subsets:
-      description: The subsets read, after resolving O(gather_subset).
+      description: The subsets read, after resolving O(gather_subset); with O(transport=local) only those the account could read.
       returned: success
       type: list
       elements: str
+    unreadable_subsets:
+      description:
+        - With O(transport=local), the requested subsets the LMS account may not read, or that could not be read because
+          AMT is disabled in the BIOS, each with C(subset) and C(reason). Their controls are in RV(amt.findings_skipped).
+      returned: when O(transport=local)
+      type: list
+      elements: dict
+      sample: [{"subset": "users", "reason": "the account may not read it: AMT_AuthorizationService.GetAdminAclEntry returned 16 (PT_STATUS_NOT_PERMITTED)"}]
+    management_engine:
+      description: What the management engine reports over the MEI, with O(transport=local).
+      returned: when O(transport=local)
+      type: dict
+      contains:
+        uuid:
+          description: Device UUID, 8-4-4-4-12 lower case.
+          type: str
+        firmware_version:
+          description: AMT firmware version M.m.h.b.
+          type: str
+          sample: 16.1.27.2176
+        provisioning_state:
+          description: V(pre), V(in) or V(post).
+          type: str
+        control_mode:
+          description: V(none), V(ccm) or V(acm).
+          type: str
+        amt_enabled:
+          description: Whether AMT is enabled in the BIOS; null on firmware that does not report it.
+          type: bool
+        local_tls_enforced:
+          description: Whether the local ports accept only TLS (AMT 19 and later).
+          type: bool
+        lms_account:
+          description: The account the LMS session used, the task's O(username) or V(local system account); absent when AMT is disabled.
+          type: str
 amt_requests:
   description:
-    - HTTP requests sent to the device in this run, Digest challenges included. Useful to benchmark a fleet.
+    - HTTP requests sent to the device in this run, Digest challenges included (to the LMS with O(transport=local)).
+      Useful to benchmark a fleet.
   returned: success
   type: int
   sample: 3
 """
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.mei import DEFAULT_DEVICE, MeiClient
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
 from ansible_collections.oob.amt.plugins.module_utils.info.findings import FEATURES, evaluate
 from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
+from ansible_collections.oob.amt.plugins.module_utils.info.local import LocalReading
 from ansible_collections.oob.amt.plugins.module_utils.info.subsets import resolve_subsets
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 
 
-def run_info(module):
-    subsets = resolve_subsets(module.params["gather_subset"])
-    client = module.client
-    facts = gather(client, subsets)
+def _judged(facts, subsets, needed_features):
     if "firmware" in facts:
         firmware = facts["firmware"]
         facts["firmware"]["advisories"] = advisories.evaluate(advisories.parse_version(firmware["version"], firmware["build"]))
-    findings, manual_checks, skipped = evaluate(facts, module.params["needed_features"])
+    findings, manual_checks, skipped = evaluate(facts, needed_features)
     result = dict(facts)
     result.update(findings=findings, manual_checks=manual_checks, findings_skipped=skipped, gathered_subsets=subsets)
-    module.exit(changed=False, amt=result, amt_requests=client.request_count)
+    return result
+
+
+def run_info(module):
+    subsets = resolve_subsets(module.params["gather_subset"])
+    if module.params["transport"] == "local":
+        read_locally(module, subsets)
+    else:
+        client = module.client
+        facts = gather(client, subsets)
+        module.exit(changed=False, amt=_judged(facts, subsets, module.params["needed_features"]), amt_requests=client.request_count)
+
+
+def read_locally(module, subsets):
+    params = module.params
+    reading = LocalReading(MeiClient(params["mei_device"], timeout=params["timeout"]), params["lms_hostname"].strip(), params)
+    try:
+        engine, facts, unreadable = reading.read(subsets)
+    finally:
+        reading.close()
+    result = _judged(facts, [subset for subset in subsets if subset in facts], params["needed_features"])
+    result.update(management_engine=engine, unreadable_subsets=unreadable)
+    module.exit(changed=False, amt=result, amt_requests=reading.request_count)
 
 
 def main():
@@ -470,6 +563,9 @@ def main():
         argument_spec=amt_argument_spec(
             gather_subset=dict(type="list", elements="str", default=["all"]),
             needed_features=dict(type="list", elements="str", choices=list(FEATURES), default=[]),
+            transport=dict(type="str", choices=["network", "local"], default="network"),
+            mei_device=dict(type="path", default=DEFAULT_DEVICE),
+            lms_hostname=dict(type="str", default="localhost"),
         ),
         supports_check_mode=True,
     )
