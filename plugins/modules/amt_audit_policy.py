@@ -127,6 +127,16 @@ writes:
   type: list
   elements: dict
   sample: [{"action": "enable auditing", "status": "confirmed", "verified": true}]
+  contains:
+    action:
+      description: The change, as in RV(actions).
+      type: str
+    status:
+      description: V(confirmed), V(unconfirmed) or V(refused).
+      type: str
+    verified:
+      description: For a confirmed write, whether reading the device back showed it; null when not read back.
+      type: bool
 audit_policy:
   description:
     - The audit settings after the task, with the names and values of this module's options, so that

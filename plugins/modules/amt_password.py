@@ -126,6 +126,16 @@ writes:
   type: list
   elements: dict
   sample: [{"action": "set the admin credentials", "status": "confirmed", "verified": true}]
+  contains:
+    action:
+      description: The change, as in RV(actions).
+      type: str
+    status:
+      description: V(confirmed), V(unconfirmed) or V(refused).
+      type: str
+    verified:
+      description: For a confirmed write, whether reading the device back showed it; null when not read back.
+      type: bool
 error:
   description: Machine-readable kind of the failure.
   returned: failure

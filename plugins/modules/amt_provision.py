@@ -148,6 +148,16 @@ writes:
   type: list
   elements: dict
   sample: [{"action": "activate AMT in CCM (Setup)", "status": "confirmed", "verified": true}]
+  contains:
+    action:
+      description: The change, as in RV(actions).
+      type: str
+    status:
+      description: V(confirmed), V(unconfirmed) or V(refused).
+      type: str
+    verified:
+      description: For a confirmed write, whether reading the device back showed it; null when not read back.
+      type: bool
 control_mode:
   description: The control mode after the run (in check mode, the mode a real run would reach).
   returned: success

@@ -123,6 +123,16 @@ writes:
   type: list
   elements: dict
   sample: [{"action": "unprovision (full)", "status": "confirmed", "verified": true}]
+  contains:
+    action:
+      description: The change, as in RV(actions).
+      type: str
+    status:
+      description: V(confirmed), V(unconfirmed) or V(refused).
+      type: str
+    verified:
+      description: For a confirmed write, whether reading the device back showed it; null when not read back.
+      type: bool
 asset:
   description:
     - What the device reported before it was unprovisioned (or, when unchanged, as it is now).

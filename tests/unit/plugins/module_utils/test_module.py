@@ -26,7 +26,7 @@ FINGERPRINT = "ab" * 32
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
     # AnsibleModule collects warnings process-wide; each test starts without the previous tests' warnings.
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())  # a dict from 2.19, a list before
 
 
 class FakeClient:
