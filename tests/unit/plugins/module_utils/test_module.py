@@ -25,8 +25,8 @@ FINGERPRINT = "ab" * 32
 
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
-    # AnsibleModule collects warnings process-wide; each test starts without the previous tests' warnings.
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())  # a dict from 2.19, a list before
+    # AnsibleModule collects warnings process-wide (a dict from ansible-core 2.19, a list before); each test starts without the previous tests' warnings.
+    monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())  # pylint: disable=protected-access
 
 
 class FakeClient:
