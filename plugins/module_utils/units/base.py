@@ -8,8 +8,9 @@ runs the unit's pre-write checks, and, unless in check mode, sends each change a
 recorded as a Write whose status says what is known of it, so that a failure half way still reports the truth:
 
   confirmed    the device acknowledged the write (verified: whether reading it back showed it)
-  unconfirmed  the write was sent but its answer was lost, and reading back could not settle whether it landed
-  refused      the device answered with an error, or reading back after a lost answer showed it did not land
+  unconfirmed  the write was sent but its answer was lost, and reading back did not show it landed (a request whose
+               answer was lost may still take effect after the read-back)
+  refused      the device answered with an error
 
 AmtModule.converge() turns an Outcome into a module result; the baseline module collects one Outcome per control.
 """
@@ -189,9 +190,10 @@ def _write(unit, client, state, change, outcome):
             outcome.record(action, UNCONFIRMED)
             raise lost from None
         if not landed:
-            outcome.record(action, REFUSED)
-            raise DeviceError("the answer to '%s' was lost and reading back shows it did not take effect" % action,
-                              class_name=lost.class_name, method=lost.method) from None
+            # A request whose answer was lost may still be in the device's hands: not showing yet is no refusal.
+            outcome.record(action, UNCONFIRMED)
+            raise IndeterminateError("the answer to '%s' was lost and reading back does not show it yet: it may still take effect"
+                                     % action, class_name=lost.class_name, method=lost.method) from None
         outcome.record(action, CONFIRMED, verified=True)
         return
     except _NOT_SENT:

@@ -232,7 +232,8 @@ class PasswordRotation:
                 self._outcome.record(ROTATE_ADMIN, CONFIRMED, verified=True)
                 self._outcome.advice = None
                 return self._use_own(verified)
-            self._outcome.record(ROTATE_ADMIN, REFUSED if which == "old" else UNCONFIRMED)
+            # The old credentials working now does not prove the lost request will not still take effect.
+            self._outcome.record(ROTATE_ADMIN, UNCONFIRMED)
             raise
         except (DeviceError, InvalidInputError) as error:
             self._outcome.record(ROTATE_ADMIN, REFUSED)
@@ -283,8 +284,9 @@ class PasswordRotation:
             self._outcome.advice = ("The admin credentials HAVE changed: the new password (as %r) authenticates now and the old one"
                                     " no longer does. Use the new password from now on; a re-run reports no change." % new_username)
         elif which == "old":
-            self._outcome.advice = ("The admin credentials have NOT changed: the old password (as %r) still authenticates."
-                                    " Run the task again to rotate them." % old_username)
+            self._outcome.advice = ("The admin credentials have NOT changed so far: the old password (as %r) still authenticates."
+                                    " Run the task again: it tries the new password first and rotates only if the old one is"
+                                    " still the admin's." % old_username)
         else:
             self._outcome.advice = ("Neither the new password (as %r) nor the old one (as %r) authenticates yet, although the device"
                                     " was tried for %d s: try the new password first, then the old one."

@@ -24,7 +24,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.identity import read_u
 from ansible_collections.oob.amt.plugins.module_utils.amt.facts import read_firmware, read_provisioning
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import firmware_version
 from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names, read_accounts
-from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AmtError,
     DeviceError,
@@ -226,10 +226,10 @@ class NetworkUnprovision:
             # The interface often drops before the answer arrives: the read-back decides, never a resend.
             evidence = self._verify(client)
             if evidence is None:
-                outcome.record(action, REFUSED)
+                outcome.record(action, UNCONFIRMED)
                 raise IndeterminateError(
-                    "%s.%s was sent but no answer came back and the device still reads as provisioned: it did not take "
-                    "effect. Run again to retry" % (SETUP, method), class_name=SETUP, method=method)
+                    "%s.%s was sent but no answer came back and the device still reads as provisioned: it has not taken "
+                    "effect so far, but may still. Run again: it reads the state first" % (SETUP, method), class_name=SETUP, method=method)
             outcome.record(action, CONFIRMED, verified=True)
             return evidence
         except AmtError:

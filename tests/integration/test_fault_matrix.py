@@ -1,0 +1,268 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fault matrix: amtsim's fault kinds, each aimed at the first and at a later write of each writing module.
+
+A cell is one device of one fleet; every module's cells run in one play. The module runs once with the fault, and the
+result must say truthfully what was sent: the aimed write with the status its fault allows, changed exactly when a write
+was confirmed or unconfirmed, indeterminate exactly when one was unconfirmed, an error kind and a message on failure.
+Then the fleet is restarted without faults on the same state, and the device is read back by the same module in check
+mode: what it still plans is what is missing, so a write reported confirmed and verified must not be planned again and a
+write reported refused must be. Two clean runs follow: the first makes what is missing (changed exactly then), the
+second changes nothing.
+
+amtsim's per-request faults (reset, delay, http500, soapfault, stale) are drawn per request with a rate, and lockout
+holds only for the first seconds of a fleet, so neither can be aimed at one write. The fleet is therefore served through
+a launcher (LAUNCHER) whose fault plan fires each of them once, on the N-th write request a device receives (counted
+among requests that carry credentials, so that Digest challenges do not count); lockout starts amtsim's Digest
+lock-out at that request. restart-after=METHOD is amtsim's own rule, aimed by its METHOD. acm-lands-in-ccm belongs to
+amt_provision's AMT 19 path and is covered by test_amt_provision.py.
+
+Loopback range: 127.77.241.x (remote) and 127.78.241.x (local).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import tempfile
+
+import pytest
+import yaml
+
+from conftest import PYTHON_BIN, Fleet, _wait_until_serving, run_playbook
+
+ADDRESSES = {"first_address": "127.77.241.1", "local_first_address": "127.78.241.1"}
+NEW_PASSWORD = "N3w-Adm1n!fault"
+MEBX_PASSWORD = "Mebx-F4ult;word"
+PASSPHRASE = "Corp-wifi-passphrase-1"
+MODULE_TIMEOUT = 4
+DELAY_SECONDS = 7
+RESTART_SECONDS = 5
+
+# Every write request of the five modules, by the last part of its WS-Addressing Action.
+WRITE_ACTIONS = ("Put", "Create", "Delete", "AddWiFiSettings", "UpdateWiFiSettings", "RequestStateChange", "SetStoragePolicy",
+                 "SetAuditPolicyBulk", "SetAdminAclEntryEx", "SetMEBxPassword", "Unprovision", "PartialUnprovision")
+
+LAUNCHER = r'''
+import json, re, sys
+from amtsim import cli, faults, http
+
+AIMED = json.loads(sys.argv[1])  # [[device index, kind, nth write, delay seconds], ...]
+WRITES = set(json.loads(sys.argv[2]))
+ACTION = re.compile(rb"<(?:\w+:)?Action[^>]*>([^<]*)</(?:\w+:)?Action>")
+
+
+class AimedFaultPlan(faults.FaultPlan):
+    """amtsim's plan, plus per-request faults that fire once, on a device's N-th write request."""
+
+    current = None
+    writes_seen = {}
+
+    def for_request(self, device_index):
+        decision = super().for_request(device_index)
+        request, body, host = self.current or (None, b"", None)
+        match = ACTION.search(body or b"")
+        action = match.group(1).decode("latin-1").rsplit("/", 1)[-1] if match else ""
+        if action not in WRITES or request is None or b"authorization" not in dict(request.headers):
+            return decision
+        seen = self.writes_seen[device_index] = self.writes_seen.get(device_index, 0) + 1
+        for index, kind, nth, seconds in AIMED:
+            if index == device_index and nth == seen:
+                if kind == "delay":
+                    decision.delay += seconds
+                elif kind == "lockout":
+                    # amtsim's Digest lock-out, begun by this request: it is refused as a locked-out logon.
+                    host.guard._locked_until = host.guard._clock() + host.guard.policy.lockout.initial
+                else:
+                    setattr(decision, kind, True)
+        return decision
+
+
+original_answer = http.FleetServer._answer
+
+
+async def answer(self, host, transport, request, body, error):
+    self.faults.current = (request, body, host)
+    return await original_answer(self, host, transport, request, body, error)
+
+
+http.FleetServer._answer = answer
+original_from_spec = faults.FaultPlan.from_spec
+cli.FaultPlan.from_spec = classmethod(lambda cls, spec, seed=0: AimedFaultPlan(rules=faults.parse_spec(spec) if spec else [], seed=seed))
+sys.exit(cli.main(sys.argv[3:]))
+'''
+
+# (kind, position) -> (aimed per-request kind or None, amtsim --faults rule or None); position "first" or "later".
+AIMED_KINDS = ("reset", "delay", "http500", "soapfault", "stale", "lockout")
+
+
+class Cell:
+    def __init__(self, module, kind, position, index):
+        self.module = module
+        self.kind = kind
+        self.position = position
+        self.index = index
+
+    @property
+    def host(self):
+        return "amt-%04d" % self.index
+
+    def __repr__(self):
+        return "%s/%s/%s" % (self.module, self.kind, self.position)
+
+
+def start_aimed_fleet(directory, devices, profile, cells, spec_rules):
+    state_dir = directory / "state"
+    inventory_path = directory / "inventory.yml"
+    aimed = [[cell.index, cell.kind, 1 if cell.position == "first" else 2, DELAY_SECONDS] for cell in cells if cell.kind in AIMED_KINDS]
+    command = [str(PYTHON_BIN / "python"), "-c", LAUNCHER, json.dumps(aimed), json.dumps(WRITE_ACTIONS),
+               "serve", "--devices", str(devices), "--profile", profile, "--seed", "11",
+               "--first-address", ADDRESSES["first_address"], "--local-first-address", ADDRESSES["local_first_address"],
+               "--state-dir", str(state_dir), "--inventory", str(inventory_path)]
+    if spec_rules:
+        command += ["--faults", ";".join(spec_rules)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_until_serving(process, devices)
+    return Fleet(process, inventory_path, state_dir)
+
+
+CONNECTION = {"hostname": "{{ amt_hostname }}", "username": "{{ amt_username }}", "password": "{{ amt_password }}",
+              "ca_path": "{{ amt_ca_path }}", "timeout": MODULE_TIMEOUT}
+
+# module -> (its args, the METHOD that restart-after aims at for the first and for a later write)
+MODULES = {
+    "amt_wifi_profile": ({"profiles": [
+        {"name": "office", "ssid": "OFFICE", "priority": 1, "security": "wpa2_psk", "passphrase": PASSPHRASE},
+        {"name": "lab", "ssid": "LAB", "priority": 2, "security": "wpa2_psk", "passphrase": PASSPHRASE}],
+        "wifi_port": "enabled_in_s0_sx"},
+        ("AddWiFiSettings", "RequestStateChange")),
+    "amt_audit_policy": ({"state": "enabled", "events": {"security_admin": ["acl_entry_added"]},
+                          "storage_policy": "restricted_rollover", "min_days_to_keep": 30},
+                         ("SetStoragePolicy", "SetAuditPolicyBulk")),
+    # The simulated ACM devices have a MEBx password of their own, so only "always" sends it (on every run).
+    "amt_password": ({"new_password": NEW_PASSWORD, "mebx_password": MEBX_PASSWORD, "update_mebx_password": "always"},
+                     ("SetAdminAclEntryEx", "SetMEBxPassword")),
+}
+# Writes a module sends on every run by request: a converged device still plans them.
+ALWAYS_SENT = ("set the MEBx password",)
+KINDS = AIMED_KINDS + ("restart-after",)
+
+
+def _cells():
+    cells = []
+    for module in MODULES:
+        for kind in KINDS:
+            for position in ("first", "later"):
+                cells.append(Cell(module, kind, position, len(cells) + 1))
+    return cells
+
+
+CELLS = _cells()
+
+
+def _spec_rules(cells):
+    rules = []
+    for cell in cells:
+        if cell.kind == "restart-after":
+            method = MODULES[cell.module][1][0 if cell.position == "first" else 1]
+            rules.append("restart-after=%s:%d@%d" % (method, RESTART_SECONDS, cell.index))
+    return rules
+
+
+def _playbook(directory, name, tasks):
+    """One play per module over its cells' devices, each running the module once per (task name, task keywords)."""
+    plays = []
+    for module, (module_args, _methods) in MODULES.items():
+        args = dict(CONNECTION, **module_args)
+        vars_path = directory / ("%s-vars.json" % module)
+        vars_path.write_text(json.dumps({"task_args": args}), encoding="utf-8")
+        options = dict((option, "{{ task_args[%s] }}" % json.dumps(option)) for option in args)
+        plays.append({"name": "%s %s" % (name, module), "hosts": ",".join(cell.host for cell in CELLS if cell.module == module),
+                      "gather_facts": False, "vars_files": [str(vars_path)],
+                      "tasks": [dict({"name": task, "oob.amt." + module: options, "ignore_errors": True}, **keywords)
+                                for task, keywords in tasks]})
+    path = directory / ("%s.yml" % name)
+    path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    """Every cell's faulted run; then, the fleet restarted without faults on the same state, the read-back and two reruns."""
+    directory = tmp_path_factory.mktemp("fault-matrix")
+    fleet = start_aimed_fleet(directory, len(CELLS), "acm", CELLS, _spec_rules(CELLS))
+    # The inventory forgets a password once it changes; the runs after the restart log in as the first one did.
+    inventory = directory / "inventory-as-started.yml"
+    inventory.write_text(fleet.inventory_path.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        faulted = run_playbook(directory, [inventory], _playbook(directory, "faulted", [("faulted", {})]))
+    finally:
+        fleet.stop()
+    fleet = start_aimed_fleet(directory, len(CELLS), "acm", [], [])
+    try:
+        clean = run_playbook(directory, [inventory], _playbook(directory, "clean", [
+            ("read back", {"check_mode": True}), ("rerun", {}), ("rerun again", {})]))
+    finally:
+        fleet.stop()
+    return dict((repr(cell), (dict(faulted.results(cell.host), **clean.results(cell.host)), faulted.output + clean.output))
+                for cell in CELLS)
+
+
+# What the aimed write must be reported as, and the error kind of the run (None: the run succeeds).
+AIMED_OUTCOME = {
+    "reset": ("unconfirmed", "indeterminate"),
+    "delay": ("unconfirmed", "indeterminate"),
+    "http500": ("refused", "device_error"),
+    "soapfault": ("refused", "device_error"),
+    "stale": ("confirmed", None),  # the transport answers the stale challenge with a fresh nonce
+    "lockout": ("refused", "authentication"),
+}
+
+
+def _assert_the_fault_hit(cell, faulted):
+    writes = faulted.get("writes", [])
+    if cell.kind in AIMED_OUTCOME:
+        status, error = AIMED_OUTCOME[cell.kind]
+        aimed = writes[0 if cell.position == "first" else 1]
+        assert aimed["status"] == status and faulted.get("error") == error, faulted
+        assert all(write["status"] == "confirmed" for write in writes[:writes.index(aimed)]), faulted
+        return
+    # restart-after: the aimed method was acknowledged, then the device stopped answering before it could be read back.
+    method = MODULES[cell.module][1][0 if cell.position == "first" else 1]
+    last = writes[-1]
+    assert last["status"] == "confirmed", faulted
+    if last["verified"] is None:  # a write nothing can read back (a MEBx password already set): the run ends there
+        assert method == "SetMEBxPassword" and not faulted.get("failed"), faulted
+    else:
+        assert last["verified"] is False and faulted["error"] == "unreachable", faulted
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=repr)
+def test_the_result_states_what_was_sent_and_a_rerun_converges(matrix, cell):
+    tasks, output = matrix[repr(cell)]
+    faulted, read_back, rerun, again = tasks["faulted"], tasks["read back"], tasks["rerun"], tasks["rerun again"]
+    writes = faulted.get("writes", [])
+    _assert_the_fault_hit(cell, faulted)
+    assert all(write["status"] in ("confirmed", "unconfirmed", "refused") for write in writes), faulted
+    assert faulted["changed"] is any(write["status"] in ("confirmed", "unconfirmed") for write in writes), faulted
+    assert faulted["actions"] == [write["action"] for write in writes if write["status"] != "refused"], faulted
+    if faulted.get("failed"):
+        assert faulted["error"] and faulted["msg"], faulted
+        assert faulted["indeterminate"] is any(write["status"] == "unconfirmed" for write in writes), faulted
+        for write in writes:
+            if write["status"] == "confirmed":
+                assert "acknowledged" in faulted["msg"] or "HAVE changed" in faulted["msg"], faulted["msg"]
+    # The device read back: what the module still plans is what is missing there.
+    assert not read_back.get("failed"), read_back
+    missing = read_back["actions"]
+    for write in writes:
+        if write["status"] == "confirmed" and write["verified"]:
+            assert write["action"] not in missing, (faulted, read_back)
+        if write["status"] == "refused":
+            assert write["action"] in missing, (faulted, read_back)
+    assert not rerun.get("failed"), rerun
+    assert rerun["changed"] is bool(missing), (read_back, rerun)
+    assert not again.get("failed") and [action for action in again["actions"] if action not in ALWAYS_SENT] == [], again
+    for secret in (NEW_PASSWORD, MEBX_PASSWORD, PASSPHRASE):
+        assert secret not in output
