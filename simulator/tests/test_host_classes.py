@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import ENUMERATION, NS_ENUM, TRANSFER, DigestClient, client_tls_context
 from test_fixture_shapes import Session, _epr_xml, _request
-from test_property_completeness import fault_subcode
 
 from amtsim.model.message_log import BOOT_PROGRESS
 from amtsim.types import class_uri
@@ -48,6 +47,14 @@ def open_session(start_fleet, host_pki):
     yield open_
     for session in sessions:
         session.client.close()
+
+
+def fault_subcode(answer) -> str | None:
+    """The WS-Man fault's subcode without its prefix, "" for a fault without one, None for a success."""
+    if answer.status == 200:
+        return None
+    subcode = ET.fromstring(answer.body).find(".//{*}Subcode/{*}Value")
+    return "" if subcode is None else subcode.text.rsplit(":", 1)[-1]
 
 
 def items(session, class_name) -> list:
@@ -305,6 +312,15 @@ def test_inventory_identifies_this_device(open_session):
     assert one(session, "IPS_LANEndpoint", "MACAddress") == wired["MACAddress"][0].replace("-", "")
     assert one(session, "IPS_ProvisioningRecordLog", "CurrentNumberOfRecords") == "1"
     assert one(session, "CIM_PhysicalPackage", "Tag") == "CIM_Card"
+
+
+def test_wired_port_reports_the_address_dhcp_gave_it(open_session):
+    device, session = open_session("ccm")
+    device.addresses = ["127.79.5.1", "127.79.6.1"]  # as the fleet sets them: remote, then local
+    answer = session.get("AMT_EthernetPortSettings", {"InstanceID": "Intel(r) AMT Ethernet Port Settings 0"})
+    port = {child.tag.split("}", 1)[1]: child.text for child in ET.fromstring(answer.body).find(".//{*}AMT_EthernetPortSettings")}
+    assert (port["DHCPEnabled"], port["IPAddress"], port["SubnetMask"]) == ("true", "127.79.5.1", "255.255.255.0")
+    assert port["DefaultGateway"] == port["PrimaryDNS"] == "127.79.5.254"
 
 
 @pytest.mark.parametrize("class_name", ["CIM_Battery", "AMT_Hdr8021Filter"])
