@@ -135,7 +135,7 @@ actions:
 writes:
   description:
     - Each write sent to the device, in order, with what is known of it.
-    - V(confirmed) the device acknowledged it (RV(writes[].verified) whether reading back showed it);
+    - V(confirmed) the device acknowledged it (its C(verified) says whether reading back showed it);
       V(unconfirmed) its answer was lost and it may or may not be on the device (the result then has C(indeterminate=true));
       V(refused) the device answered with an error, or did not take it.
   returned: always
