@@ -72,13 +72,17 @@ class AmtModule:
             self._client = self.connect()
         return self._client
 
-    def connect(self, username=None, password=None):
+    def connect(self, username=None, password=None, **overrides):
         """A new AmtClient in a session of its own, as username/password (default: the connection's); the caller closes it.
+
+        overrides replace connection options for this session only (port, use_tls, ca_path, cert_fingerprint): the way
+        back to a device whose TLS settings the module has just changed.
 
         With expected_uuid set, the device's UUID is checked before the client is returned, so nothing can be sent to another machine.
         """
         params = self.params
-        client = self._connect(params["username"] if username is None else username, params["password"] if password is None else password)
+        client = self._connect(params["username"] if username is None else username, params["password"] if password is None else password,
+                               overrides)
         if params["expected_uuid"] is not None:
             try:
                 require_uuid(read_uuid(client), params["expected_uuid"], class_name=SETUP_SERVICE, method=GET_UUID)
@@ -156,12 +160,12 @@ class AmtModule:
             self.fail_from(error)
         self.ansible_module.fail_json(msg="internal error: %s returned without a result" % getattr(fn, "__name__", fn))
 
-    def _connect(self, username, password):
+    def _connect(self, username, password, overrides=None):
         # Imported here so that a missing requests or defusedxml is reported by __init__ through missing_required_lib.
         from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
         from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
 
-        params = self.params
+        params = dict(self.params, **(overrides or {}))
         transport = WsmanTransport(
             hostname=self.hostname,
             port=params["port"],

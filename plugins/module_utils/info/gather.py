@@ -20,6 +20,7 @@ from ansible_collections.oob.amt.plugins.module_utils.units.base import describe
 from ansible_collections.oob.amt.plugins.module_utils.units.general import (
     ENVIRONMENT_DETECTION, SETTINGS, WEB_UI, General, settings_state)
 from ansible_collections.oob.amt.plugins.module_utils.units.redirection import Redirection
+from ansible_collections.oob.amt.plugins.module_utils.units.tls import Tls
 from ansible_collections.oob.amt.plugins.module_utils.units.wifi import WifiProfiles
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
 
@@ -100,13 +101,17 @@ def _tls_interface(setting):
 
 
 def read_tls(client):
-    settings = dict((item.get("InstanceID"), item) for item in client.enumerate(schema.AMT_TLS_SETTING_DATA))
-    contexts = client.enumerate(schema.AMT_TLS_CREDENTIAL_CONTEXT)
-    return {
-        "remote": _tls_interface(settings.get(schema.TLS_REMOTE_INSTANCE)),
-        "local": _tls_interface(settings.get(schema.TLS_LOCAL_INSTANCE)),
-        "server_certificate_configured": bool(contexts),
-    }
+    """What amt_tls manages, in its option names (and taken back by it), the certificate in use, then each interface's settings."""
+    unit = Tls()
+    state = read_state(unit, client)
+    facts = unit.describe(state)
+    facts.update({
+        "certificate": Tls.server_certificate_facts(state),
+        "remote": _tls_interface(state["remote"]),
+        "local": _tls_interface(state["local"]),
+        "server_certificate_configured": state["context"] is not None,
+    })
+    return facts
 
 
 def read_users(client):

@@ -58,6 +58,8 @@ def full_device(**overrides):
         "CIM_SoftwareIdentity": software_identities(),
         "AMT_TLSSettingData": captured_items("amt/tls/settingdata/pull.xml"),
         "AMT_TLSCredentialContext": [],
+        "AMT_PublicKeyCertificate": [],
+        "AMT_PublicPrivateKeyPair": [],
         "AMT_EthernetPortSettings": [{"InstanceID": "Intel(r) AMT Ethernet Port Settings 0", "MACAddress": "00-be-43-d8-22-a4",
                                       "DHCPEnabled": "true", "LinkIsUp": "true", "IPAddress": "192.0.2.5", "PhysicalConnectionType": "0"}],
         "AMT_ManagementPresenceRemoteSAP": [],
