@@ -427,11 +427,10 @@ def _issuer_file(unit):
 
 def _request_only(module, unit, state, outcome):
     """No issuer and no certificate: leave the device's request in the result for signing elsewhere, then fail."""
-    generated = unit._spare_key(state) is None  # pylint: disable=protected-access
-    unit.csr_pem = unit._request(module.client, state)  # pylint: disable=protected-access
+    generated = unit.spare_key(state) is None
+    outcome.extra["csr"] = unit.request(module.client, state)
     if generated:
         outcome.record("generate a key pair on the device for the server certificate", CONFIRMED, verified=True)
-    outcome.extra["csr"] = unit.csr_pem
     raise InvalidInputError("certificate: a new server certificate is needed (%s) and neither issuer_certificate nor certificate"
                             " is given. Have the result's csr signed and give it as certificate" % unit.renewal_reason(state))
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 import socket
+import ssl
+import subprocess
+import time
 
 import pytest
 from cryptography import x509
@@ -16,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import assert_refused_before_sending, device, run_cases, run_play, start_fleet
+from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
 
 UNREACHABLE = "127.77.247.250"
 
@@ -43,7 +47,6 @@ def site_ca(tmp_path_factory):
 
 
 def _served_fingerprint(host, port=16993):
-    import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -116,3 +119,214 @@ def test_server_certificate_commit_reconnect_and_second_run(tmp_path, site_ca, f
         assert "AMT-TLS-01" not in {finding["id"] for finding in second["info"]["amt"]["findings"]}
     finally:
         fleet.stop()
+
+
+def _start_latency_fleet(tmp_path, network, profile, firmware, knobs, latency):
+    """start_fleet with the firmware's latency model (--latency) and knobs set (--latency-set)."""
+    state_dir, inventory_path = tmp_path / "state", tmp_path / "inventory.yml"
+    command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", "1", "--profile", profile, "--seed", "11",
+               "--first-address", "127.77.%d.121" % network, "--local-first-address", "127.78.%d.121" % network,
+               "--state-dir", str(state_dir), "--inventory", str(inventory_path), "--firmware", firmware]
+    command += ["--latency"] if latency else []
+    for knob, value in knobs.items():
+        command += ["--latency-set", "%s=%s" % (knob, value)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_until_serving(process, 1)
+    return Fleet(process, inventory_path, state_dir)
+
+
+def _certificate_count(target):
+    client = target.client()
+    try:
+        return len(client.enumerate("AMT_PublicKeyCertificate")), len(client.enumerate("AMT_PublicPrivateKeyPair"))
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("latency", [False, True], ids=["instant", "latency"])
+def test_a_lost_commit_answer_is_read_back_never_sent_again(tmp_path, site_ca, latency):
+    # Every CommitChanges that switches TLS loses its answer (the firmware restarts its ports while it is in flight).
+    fleet = _start_latency_fleet(tmp_path, 247, "acm", "16.1", {"tls_commit_cut_chance": 1}, latency)
+    try:
+        target = device(fleet, 0)
+        first = run_play(tmp_path, fleet.inventory_path, [
+            ("first", "amt_tls", dict(target.connection(timeout=60), **_tls_args(target, site_ca)))], hosts="all")["first"]
+        assert first.get("failed") is not True, first
+        commits = [write for write in first["writes"] if write["action"].startswith("commit")]
+        assert commits == [{"action": commits[0]["action"], "status": "confirmed", "verified": True}], first["writes"]
+        assert _served_fingerprint(target.vars["amt_hostname"]) == first["certificate"]["fingerprint"]
+        again = run_play(tmp_path, fleet.inventory_path, [
+            ("again", "amt_tls", dict(target.connection(ca_path=site_ca["path"], timeout=60), **_tls_args(target, site_ca)))],
+            hosts="all")["again"]
+        assert again.get("failed") is not True and again["changed"] is False and again["writes"] == [], again
+    finally:
+        fleet.stop()
+
+
+def test_renewal_before_expiry_and_when_the_names_differ(tmp_path, site_ca):
+    fleet = _fleet(tmp_path, 246, "acm", "16.1")
+    try:
+        target = device(fleet, 0)
+        host = target.vars["amt_hostname"]
+        short = _tls_args(target, site_ca)
+        short["server_certificate"] = dict(short["server_certificate"], validity_days=20, renew_before_days=10)
+        longer = _tls_args(target, site_ca)
+        longer["server_certificate"] = dict(longer["server_certificate"], validity_days=365, renew_before_days=30)
+        renamed = _tls_args(target, site_ca)
+        renamed["server_certificate"] = dict(renamed["server_certificate"], subject_alt_names=[host, "amt-test.example.com"])
+        run = run_play(tmp_path, fleet.inventory_path, [
+            ("short", "amt_tls", dict(target.connection(), **short)),
+            ("still valid", "amt_tls", dict(target.connection(ca_path=site_ca["path"]), **short)),
+            ("expires within the threshold", "amt_tls", dict(target.connection(ca_path=site_ca["path"]), **longer)),
+            ("names differ", "amt_tls", dict(target.connection(ca_path=site_ca["path"]), **renamed)),
+        ], hosts="all")
+        assert run["short"]["changed"] is True, run["short"]
+        assert run["still valid"]["changed"] is False, run["still valid"]
+        renewed = run["expires within the threshold"]
+        assert renewed["changed"] is True and "expires on" in renewed["actions"][0], renewed
+        assert renewed["certificate"]["fingerprint"] != run["short"]["certificate"]["fingerprint"]
+        names = run["names differ"]
+        assert names["changed"] is True and "subject alternative names" in names["actions"][0], names
+        assert names["tls"]["server_certificate"]["subject_alt_names"] == sorted([host, "amt-test.example.com"])
+        # Each renewal removed the certificate and key pair it replaced: one server certificate and key remain.
+        target.ca_path = site_ca["path"]
+        assert _certificate_count(target) == (1, 1)
+        assert _served_fingerprint(host) == names["certificate"]["fingerprint"]
+    finally:
+        fleet.stop()
+
+
+def _put_remote(target, commit, **properties):
+    client = target.client()
+    try:
+        remote = next(item for item in client.enumerate("AMT_TLSSettingData") if item["InstanceID"] == "Intel(r) AMT 802.3 TLS Settings")
+        remote.pop("NonSecureConnectionsSupported", None)
+        remote.update(properties)
+        client.put("AMT_TLSSettingData", remote, selectors={"InstanceID": remote["InstanceID"]})
+        if commit:
+            client.invoke("AMT_SetupAndConfigurationService", "CommitChanges")
+    finally:
+        client.close()
+    if commit:
+        # The device restarts its network stack after the commit: wait until it listens again.
+        deadline = time.monotonic() + 30
+        while not (_port_open(target.vars["amt_hostname"], 16992) or _port_open(target.vars["amt_hostname"], 16993)):
+            assert time.monotonic() < deadline, "the device did not come back after CommitChanges"
+            time.sleep(0.05)
+
+
+def test_tls_turned_on_from_clear_text_and_an_uncommitted_change_finished_by_a_re_run(tmp_path, site_ca):
+    # Firmware before 16.1 can run without TLS: the task reaches it on 16992 and leaves it on 16993 only.
+    fleet = _fleet(tmp_path, 246, "ccm", "12.0")
+    try:
+        target = device(fleet, 0)
+        host = target.vars["amt_hostname"]
+        _put_remote(target, True, Enabled=False)
+        assert not _port_open(host, 16993) and _port_open(host, 16992)
+        plain = dict(target.connection(use_tls=False), **_tls_args(target, site_ca))
+        plain.pop("ca_path")
+        first = run_play(tmp_path, fleet.inventory_path, [("first", "amt_tls", plain)], hosts="all")["first"]
+        assert first.get("failed") is not True and first["changed"] is True, first
+        assert first["tls"]["remote_tls"] is True and first["tls"]["accept_non_secure_connections"] is False
+        assert _port_open(host, 16993) and not _port_open(host, 16992)
+        # A run cut off after its writes: the settings say no clear text, but the device was never told to apply them.
+        target.ca_path = site_ca["path"]
+        _put_remote(target, True, AcceptNonSecureConnections=True)
+        _put_remote(target, False, AcceptNonSecureConnections=False)
+        assert _port_open(host, 16992)
+        tasks = [("check", "amt_tls", dict(target.connection(), **_tls_args(target, site_ca)), {"check_mode": True}),
+                 ("finish", "amt_tls", dict(target.connection(), **_tls_args(target, site_ca))),
+                 ("then nothing", "amt_tls", dict(target.connection(), **_tls_args(target, site_ca)))]
+        run = run_play(tmp_path, fleet.inventory_path, tasks, hosts="all")
+        assert run["check"]["changed"] is True and [action[:6] for action in run["check"]["actions"]] == ["commit"], run["check"]
+        assert [write["status"] for write in run["finish"]["writes"]] == ["confirmed"], run["finish"]
+        assert not _port_open(host, 16992)
+        assert run["then nothing"]["changed"] is False, run["then nothing"]
+    finally:
+        fleet.stop()
+
+
+def test_a_certificate_signed_elsewhere(tmp_path, site_ca):
+    fleet = _fleet(tmp_path, 247, "ccm", "16.1")
+    try:
+        target = device(fleet, 0)
+        host = target.vars["amt_hostname"]
+        names = {"common_name": "amt-elsewhere.example.com", "subject_alt_names": [host]}
+        asked = run_play(tmp_path, fleet.inventory_path, [
+            ("ask", "amt_tls", dict(target.connection(), server_certificate=names)),
+            ("ask again", "amt_tls", dict(target.connection(), server_certificate=names)),
+        ], hosts="all")
+        ask, again = asked["ask"], asked["ask again"]
+        assert ask["failed"] is True and ask["error"] == "invalid_input" and "csr" in ask, ask
+        assert [write["action"] for write in ask["writes"]] == ["generate a key pair on the device for the server certificate"]
+        # The key pair left by the first run is used again: no second one.
+        assert again["writes"] == [] and again["csr"] == ask["csr"], again
+        request = x509.load_pem_x509_csr(ask["csr"].encode())
+        issuer = x509.load_pem_x509_certificate(site_ca["certificate"].encode())
+        issuer_key = serialization.load_pem_private_key(site_ca["key"].encode(), password=None)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        signed = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names["common_name"])]))
+                  .issuer_name(issuer.subject).public_key(request.public_key()).serial_number(x509.random_serial_number())
+                  .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
+                  .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+                  .sign(issuer_key, hashes.SHA256()))
+        pem = signed.public_bytes(serialization.Encoding.PEM).decode()
+        given = run_play(tmp_path, fleet.inventory_path, [
+            ("give", "amt_tls", dict(target.connection(), server_certificate=names, certificate=pem))], hosts="all")["give"]
+        assert given.get("failed") is not True and given["changed"] is True, given
+        digest = hashlib.sha256(signed.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+        assert given["connection"]["cert_fingerprint"].replace(":", "") == digest
+        assert _served_fingerprint(host) == given["connection"]["cert_fingerprint"]
+    finally:
+        fleet.stop()
+
+
+def test_firmware_refusals_before_any_write(tmp_path, site_ca):
+    fleet = start_fleet(tmp_path, 2, "acm", {"first_address": "127.77.247.141", "local_first_address": "127.78.247.141"},
+                        firmware="16.1:1,19.0:1")
+    try:
+        on_16, on_19 = device(fleet, 0), device(fleet, 1)
+        run = run_play(tmp_path, fleet.inventory_path, [
+            ("clear text on 16.1", "amt_tls", dict(on_16.connection(), accept_non_secure_connections=True, **_tls_args(on_16, site_ca))),
+            ("local clear text on 19", "amt_tls", dict(on_19.connection(), local_tls=False, **_tls_args(on_19, site_ca))),
+        ], hosts=",".join(sorted(fleet.hosts)))
+        refused = run.by_host("clear text on 16.1")[on_16.name]
+        assert refused["failed"] is True and refused["error"] == "not_permitted" and refused["writes"] == [], refused
+        assert "accept_non_secure_connections" in refused["msg"]
+        refused = run.by_host("local clear text on 19")[on_19.name]
+        assert refused["failed"] is True and refused["error"] == "not_permitted" and refused["writes"] == [], refused
+        assert "local_tls" in refused["msg"]
+    finally:
+        fleet.stop()
+
+
+def test_every_validation_rule_is_refused_before_sending(tmp_path, site_ca):
+    names = {"common_name": "amt.example.com", "subject_alt_names": [UNREACHABLE]}
+    other_ca, other_key = _make_ca("another CA")
+    issuer = {"issuer_certificate": site_ca["certificate"], "issuer_private_key": site_ca["key"]}
+    cases = {
+        "empty_cn": (dict(issuer, server_certificate={"common_name": " "}), "server_certificate.common_name", "must be 1 to 64"),
+        "san_spaces": (dict(issuer, server_certificate=dict(names, subject_alt_names=["a b"])), "server_certificate.subject_alt_names",
+                       "each entry must be"),
+        "validity": (dict(issuer, server_certificate=dict(names, validity_days=0)), "server_certificate.validity_days", "must be between"),
+        "renew": (dict(issuer, server_certificate=dict(names, validity_days=20, renew_before_days=20)),
+                  "server_certificate.renew_before_days", "must be 0 or more"),
+        "wrong_key": ({"server_certificate": names, "issuer_certificate": site_ca["certificate"], "issuer_private_key": other_key},
+                      "issuer_private_key", "must be the key of issuer_certificate"),
+        "not_pem": (dict(issuer, server_certificate=names, trusted_root_certificates=["nonsense"]), "trusted_root_certificates[0]",
+                    "must be one or more PEM"),
+        "mutual_no_root": (dict(issuer, server_certificate=names, mutual_authentication=True), "mutual_authentication",
+                           "needs trusted_root_certificates"),
+        "mutual_no_client_cert": (dict(issuer, server_certificate=names, mutual_authentication=True, trusted_root_certificates=[other_ca]),
+                                  "mutual_authentication", "needs client_cert and client_key"),
+        "cn_without_mutual": (dict(issuer, server_certificate=names, trusted_cn=["console"]), "trusted_cn", "applies only with"),
+        "host_not_in_names": (dict(issuer, server_certificate={"common_name": "amt.example.com"}), "server_certificate.subject_alt_names",
+                              "must include " + UNREACHABLE),
+        "restart_timeout": (dict(issuer, server_certificate=names, restart_timeout=0), "restart_timeout", "must be 1 or more"),
+    }
+    common = {"hostname": UNREACHABLE, "password": "P@ssw0rd-unused", "use_tls": False}
+    results, output = run_cases(tmp_path, {"amt_tls": {}}, dict((case, args) for case, (args, _option, _rule) in cases.items()),
+                                common_args=common)
+    for case, (_args, option, rule) in cases.items():
+        assert_refused_before_sending(results["amt_tls"][case], option, rule, "module")
+    assert site_ca["key"].splitlines()[1] not in output and other_key.splitlines()[1] not in output

@@ -135,7 +135,6 @@ class Tls(Unit):
         self.new_certificate = None  # InstanceID of the server certificate added in this run
         self.new_der = None
         self.new_key = None  # InstanceID of the key pair generated (or reused) in this run
-        self.csr_pem = None  # the request of a certificate to be signed elsewhere
 
     # --- options -------------------------------------------------------------------------------------------
     def validate(self, options):
@@ -359,12 +358,6 @@ class Tls(Unit):
                 not self.want["local_tls"] or self.want["local_accept_non_secure_connections"]):
             raise NotPermittedError("local_tls: the local interface accepts only TLS on this firmware (AMT 19 and later)",
                                     class_name=schema.AMT_TLS_SETTING_DATA)
-        if any(change["action"] == "certificate" for change in changes) and self.want["issuer"] is None and self.want["certificate"] is None:
-            self.csr_pem = self._request(client, state)
-            raise InvalidInputError(
-                "issuer_certificate: a new server certificate is needed (%s), and neither issuer_certificate nor certificate is given."
-                " The result's csr is the device's request for it: have it signed and give the certificate as certificate"
-                % next(change["reason"] for change in changes if change["action"] == "certificate"))
 
     def summary(self, change):
         action = change["action"]
@@ -378,7 +371,7 @@ class Tls(Unit):
         raise ValueError(action)
 
     # --- writing -------------------------------------------------------------------------------------------
-    def _spare_key(self, state):
+    def spare_key(self, state):
         """A key pair of the wanted length with no certificate, left by an earlier run: reused instead of a new one."""
         length = self.want["server_certificate"].get("key_length", 2048)
         for instance_id in sorted(state["keys"], reverse=True):
@@ -389,14 +382,14 @@ class Tls(Unit):
 
     def _key_pair(self, client, state):
         if self.new_key is None:
-            self.new_key = self._spare_key(state)
+            self.new_key = self.spare_key(state)
         if self.new_key is None:
             outputs = client.invoke(SERVICE, "GenerateKeyPair", [
                 ("KeyAlgorithm", RSA_ALGORITHM), ("KeyLength", self.want["server_certificate"].get("key_length", 2048))])
             self.new_key = str(outputs["KeyPair"]["selectors"]["InstanceID"])
         return self.new_key
 
-    def _request(self, client, state):
+    def request(self, client, state):
         """The device's signed request (PEM) for its key pair: GeneratePKCS10RequestEx over a template with the subject."""
         key_id = self._key_pair(client, state)
         template = x509.CertificateSigningRequestBuilder().subject_name(self._subject())
@@ -434,7 +427,7 @@ class Tls(Unit):
         if self.want["certificate"] is not None:
             certificate = self.want["certificate"]
         else:
-            certificate = self._sign(self._request(client, state))
+            certificate = self._sign(self.request(client, state))
         self.new_der = _der(certificate)
         outputs = client.invoke(SERVICE, "AddCertificate", [("CertificateBlob", base64.b64encode(self.new_der).decode("ascii"))])
         self.new_certificate = str(outputs["CreatedCertificate"]["selectors"]["InstanceID"])
