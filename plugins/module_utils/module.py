@@ -23,6 +23,7 @@ try:
 except ImportError:
     MISSING_LIBRARIES["defusedxml"] = traceback.format_exc()
 
+
 class AmtModule:
     """An AnsibleModule with the connection options validated, the run's lazily built AmtClient, connect() for sessions
     with other credentials, and AmtError reporting.

@@ -78,7 +78,7 @@ def test_bad_options_are_usage_errors(capsys):
 
 def _failed_start(*arguments):
     """(exit status, stderr) of an amtsim serve that must fail before it is ready."""
-    process = subprocess.run([sys.executable, "-m", "amtsim", "serve", *arguments], capture_output=True, text=True, timeout=30)
+    process = subprocess.run([sys.executable, "-m", "amtsim", "serve", *arguments], capture_output=True, text=True, timeout=30, check=False)
     assert process.stdout == ""
     assert "Traceback" not in process.stderr and len(process.stderr.strip().splitlines()) == 1, process.stderr
     return process.returncode, process.stderr

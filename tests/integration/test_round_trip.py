@@ -24,7 +24,7 @@ def round_trip(tmp_path_factory):
     fleet = start_fleet(directory, 6, "mixed", ADDRESSES)
     try:
         modes = dict((name, host["amt_control_mode"]) for name, host in sorted(fleet.hosts.items()))
-        hosts = [next(name for name, mode in modes.items() if mode == wanted) for wanted in ("ccm", "acm")]
+        hosts = [min(name for name, mode in modes.items() if mode == wanted) for wanted in ("ccm", "acm")]
         yield [run_playbook(directory, [fleet.inventory_path], playbook, diff=True,
                             extra_vars={"round_trip_hosts": ",".join(hosts), "amt_wifi_passphrase": "Round-trip-PSK-1"})
                for playbook in PLAYBOOKS]

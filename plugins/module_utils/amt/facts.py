@@ -14,6 +14,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import Device
 # CIM_SoftwareIdentity Sku bits (REFERENCE.md 3.4, AMT 5 and later)
 _SKU_FEATURES = ((0x08, "AMT Pro"), (0x10, "Intel Standard Manageability"), (0x2000, "AT-p"), (0x4000, "Corporate"))
 
+
 def read_firmware(client):
     identities = dict((item.get("InstanceID"), item.get("VersionString")) for item in client.enumerate(schema.CIM_SOFTWARE_IDENTITY))
     version = identities.get("AMT")

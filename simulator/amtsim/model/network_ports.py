@@ -47,8 +47,8 @@ class NetworkPorts(Component):
     def _ipv6_instances(self, caller) -> list:
         availability.require_class(self.device, "IPS_IPv6PortSettings")
         name = "Intel(r) IPS IPv6 Settings 0"
-        addresses = {key: _UNSPECIFIED_IPV6 for key in ("CurrentDefaultRouter", "CurrentPrimaryDNS", "CurrentSecondaryDNS",
-                                                         "DefaultRouter", "IPv6Address", "PrimaryDNS", "SecondaryDNS")}
+        keys = ("CurrentDefaultRouter", "CurrentPrimaryDNS", "CurrentSecondaryDNS", "DefaultRouter", "IPv6Address", "PrimaryDNS", "SecondaryDNS")
+        addresses = {key: _UNSPECIFIED_IPV6 for key in keys}
         return [Instance("IPS_IPv6PortSettings", dict(addresses, ElementName=name, InstanceID=name, InterfaceIDType=0,
                                                       ManualInterfaceID="0000000000000000"))]
 
