@@ -46,9 +46,9 @@ OVER_HTTP = {
 # firmware = challenge + Enumerate of CIM_SoftwareIdentity.
 FIRMWARE_REQUESTS = 2
 # all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA class):
-# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 2 + users 7 + wifi 2 + audit 2
-# + redirection 4 + power 1.
-ALL_REQUESTS = 28
+# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 2 + users 7 + wifi 3 (the port settings,
+# the Wi-Fi port and the profiles, as amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
+ALL_REQUESTS = 29
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_all_subsets_over_tls_with_ca_validation(modern_fleet, first_host_reads)
     for finding in amt["findings"]:
         assert set(finding) >= {"id", "severity", "title", "observed", "fix"}
     finding_ids = {finding["id"] for finding in amt["findings"]}
-    assert ("AMT-REDIR-02" in finding_ids) == bool(amt["redirection"]["kvm_enabled"])
+    assert ("AMT-REDIR-02" in finding_ids) == bool(amt["redirection"]["kvm"])
     assert ("AMT-WEB-01" in finding_ids) == bool(amt["network"]["web_ui_enabled"])
     assert ("AMT-TLS-04" in finding_ids) == (not amt["tls"]["local"]["enabled"])
     # Never a secret in the result or anywhere in the output of the run.
@@ -144,7 +144,7 @@ def expected_requests_for_all(amt):
         "network": enumeration + 2 * get + enumeration,
         "tls": 2 * enumeration,
         "users": 3 * method + get + method + len(users["accounts"] + users["system_accounts"]) * method,
-        "wifi": get + enumeration if amt["wifi"]["supported"] else absent,
+        "wifi": get + 2 * enumeration if "local_profile_sync" in amt["wifi"] else absent,
         "audit": 2 * get,
         "redirection": 4 * get if amt["redirection"]["kvm_supported"] else absent + 2 * get,
         "power": enumeration,
