@@ -290,10 +290,45 @@ amt:
           type: list
           elements: dict
     tls:
-      description: TLS settings of the network (remote) and local (LMS) interfaces.
+      description:
+        - TLS of the network (remote) and local (LMS) interfaces and the server certificate in use.
+        - RV(amt.tls.server_certificate), RV(amt.tls.trusted_root_certificates), RV(amt.tls.mutual_authentication),
+          RV(amt.tls.trusted_cn), RV(amt.tls.accept_non_secure_connections), RV(amt.tls.local_tls) and
+          RV(amt.tls.local_accept_non_secure_connections) use the names and values of M(oob.amt.amt_tls)'s options, so
+          that they can be given back to that module unchanged (which then changes nothing).
       returned: when the tls subset is gathered
       type: dict
       contains:
+        server_certificate:
+          description: C(common_name) and C(subject_alt_names) of the certificate in use; null without one.
+          type: dict
+        trusted_root_certificates:
+          description: PEM of the trusted root certificates on the device.
+          type: list
+          elements: str
+        remote_tls:
+          description: Whether TLS is on on the network interface (as its settings say; CommitChanges applies them).
+          type: bool
+        mutual_authentication:
+          description: Whether the network interface requires a client certificate.
+          type: bool
+        trusted_cn:
+          description: Common names allowed in client certificates.
+          type: list
+          elements: str
+        accept_non_secure_connections:
+          description: Whether the network interface still answers without TLS (port 16992).
+          type: bool
+        local_tls:
+          description: Whether TLS is on on the local interface.
+          type: bool
+        local_accept_non_secure_connections:
+          description: Whether the local interface still answers without TLS.
+          type: bool
+        certificate:
+          description: The certificate in use, C(fingerprint) (SHA-256, as C(cert_fingerprint) takes it), C(not_after),
+            C(issuer) and C(instance_id); null without one.
+          type: dict
         remote:
           description: enabled, mutual_authentication, accept_non_secure_connections, non_secure_connections_supported
             (null before CSME 16.1), trusted_cn; null when the instance is absent.

@@ -29,6 +29,7 @@ an "unreachable" address has no listener, so a module that sent anything there f
   test_fault_matrix.py          241-244
   test_amt_general.py           245 (CCM .1, ACM .11, CCM 11.x .21); 127.77.245.250 unreachable
   test_tls_findings.py          246, 247, 248
+  test_amt_tls.py               246, 247 (.101-.149); 127.77.247.250 unreachable
 """
 
 from __future__ import annotations

@@ -277,17 +277,15 @@ CONTROLS = (
     Control("AMT-AUD-04", MEDIUM, "Storage policy keeps recent records when the log fills", ("audit",), _audit_storage,
             "oob.amt.amt_audit_policy with storage_policy: restricted_rollover and min_days_to_keep longer than the collection interval."),
     Control("AMT-TLS-01", HIGH, "TLS with server authentication on the network interface", ("tls",), _tls_enabled,
-            "The coming oob.amt.amt_tls module will enforce it; until then add a server certificate, create AMT_TLSCredentialContext, "
-            "Put AMT_TLSSettingData Enabled=true, CommitChanges."),
+            "oob.amt.amt_tls with server_certificate and the issuer that signs it (issuer_certificate, issuer_private_key); it commits,"
+            " reconnects over TLS and returns the connection later tasks must use."),
     Control("AMT-TLS-02", HIGH, "No clear-text WS-Man once TLS is on", ("tls",), _no_clear_text,
-            "The coming oob.amt.amt_tls module will enforce it; until then Put the remote AMT_TLSSettingData with "
-            "AcceptNonSecureConnections=false, then CommitChanges."),
+            "oob.amt.amt_tls with accept_non_secure_connections: false (its default)."),
     Control("AMT-TLS-03", LOW, "Mutual TLS for consoles", ("tls",), _mutual_tls,
-            "The coming oob.amt.amt_tls module will enforce it; until then add a trusted root, Put AMT_TLSSettingData with "
-            "MutualAuthentication=true and TrustedCN, then CommitChanges."),
+            "oob.amt.amt_tls with mutual_authentication: true, trusted_root_certificates and trusted_cn; the task's client_cert"
+            " and client_key keep it able to reach the device."),
     Control("AMT-TLS-04", LOW, "TLS on the local (LMS) interface", ("tls",), _local_tls,
-            "The coming oob.amt.amt_tls module will enforce it; until then Put the LMS AMT_TLSSettingData instance with "
-            "Enabled=true, then CommitChanges."),
+            "oob.amt.amt_tls with local_tls: true (its default) and local_accept_non_secure_connections: false."),
     Control("AMT-REDIR-01", MEDIUM, "SOL and IDE-R/USB-R off unless needed", ("redirection",), _sol_ider,
             "oob.amt.amt_redirection with sol: false and ider: false unless needed, and listener: false when no redirection "
             "feature is needed."),
