@@ -31,7 +31,7 @@ SECRET_WRITTEN_MASK = "******** (written)"
 
 CONFIRMED, UNCONFIRMED, REFUSED = "confirmed", "unconfirmed", "refused"
 # Errors raised before a request left the controller: nothing reached the device.
-_NOT_SENT = (UnreachableError, TlsError)
+NOT_SENT = (UnreachableError, TlsError)
 
 
 class Unit:
@@ -196,7 +196,7 @@ def _write(unit, client, state, change, outcome):
                                      % action, class_name=lost.class_name, method=lost.method) from None
         outcome.record(action, CONFIRMED, verified=True)
         return
-    except _NOT_SENT:
+    except NOT_SENT:
         raise
     except AmtError:
         outcome.record(action, REFUSED)

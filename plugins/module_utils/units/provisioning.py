@@ -32,7 +32,7 @@ import time
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.identity import require_uuid
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiError, firmware_version
-from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, NOT_SENT, REFUSED, UNCONFIRMED
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import check_password
 from ansible_collections.oob.amt.plugins.module_utils.units.provisioning_cert import CERT_OPTION, matches_suffix
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
@@ -410,6 +410,8 @@ class Provisioner:
         except IndeterminateError:
             self.outcome.record(summary, UNCONFIRMED)
             raise
+        except NOT_SENT:
+            raise
         except AmtError:
             self.outcome.record(summary, REFUSED)
             raise
@@ -426,6 +428,8 @@ class Provisioner:
                 raise
             self.outcome.record(summary, CONFIRMED, verified=True)
             return
+        except NOT_SENT:
+            raise
         except AmtError:
             self.outcome.record(summary, REFUSED)
             raise

@@ -224,7 +224,14 @@ class NetworkUnprovision:
             outputs = client.invoke(SETUP, method, inputs, check=False)
         except IndeterminateError:
             # The interface often drops before the answer arrives: the read-back decides, never a resend.
-            evidence = self._verify(client)
+            try:
+                evidence = self._verify(client)
+            except AmtError as read_error:
+                outcome.record(action, UNCONFIRMED)
+                raise IndeterminateError(
+                    "%s.%s was sent but no answer came back, and reading the state back failed too (%s): it may or may not "
+                    "have taken effect. Run again: it reads the state first" % (SETUP, method, read_error),
+                    class_name=SETUP, method=method) from None
             if evidence is None:
                 outcome.record(action, UNCONFIRMED)
                 raise IndeterminateError(
@@ -239,7 +246,12 @@ class NetworkUnprovision:
         if code != 0:
             outcome.record(action, REFUSED)
             raise self._refusal(method, code, asset, blockers)
-        evidence = self._verify(client)
+        try:
+            evidence = self._verify(client)
+        except AmtError as read_error:
+            outcome.record(action, CONFIRMED, verified=False)
+            raise type(read_error)("%s.%s returned success but the state could not be read back: %s" % (SETUP, method, read_error),
+                                   class_name=SETUP, method=method) from None
         outcome.record(action, CONFIRMED, verified=evidence is not None)
         if evidence is None:
             raise DeviceError("%s.%s returned success but after %d s the device still answers on port %d and reads as provisioned"

@@ -16,6 +16,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     IndeterminateError,
     InvalidInputError,
     NotPermittedError,
+    TlsError,
     UnreachableError,
 )
 
@@ -239,6 +240,27 @@ def test_lost_answer_with_a_provisioned_device_is_indeterminate(open_port):
         network_job(open_port, client).apply(ASSET, [], outcome)
     assert len(client.invoked) == 1
     assert outcome.indeterminate and outcome.changed
+
+
+class TlsBreakingClient(FakeClient):
+    """Loses the answer to Unprovision, then fails the TLS handshake of the read-back (the interface going down)."""
+
+    def get(self, class_name, selectors=None):
+        raise TlsError("TLS failure")
+
+
+def test_a_lost_answer_whose_read_back_fails_is_recorded_unconfirmed(open_port):
+    outcome = Outcome("unprovisioning", False)
+    with pytest.raises(IndeterminateError, match="reading the state back failed too"):
+        network_job(open_port, TlsBreakingClient(lose_answer=True)).apply(ASSET, [], outcome)
+    assert [write.status for write in outcome.writes] == ["unconfirmed"] and outcome.changed and outcome.indeterminate
+
+
+def test_an_acknowledged_unprovision_whose_read_back_fails_is_recorded_confirmed(open_port):
+    outcome = Outcome("unprovisioning", False)
+    with pytest.raises(TlsError, match="could not be read back"):
+        network_job(open_port, TlsBreakingClient()).apply(ASSET, [], outcome)
+    assert [(write.status, write.verified) for write in outcome.writes] == [("confirmed", False)] and outcome.changed
 
 
 def test_success_that_leaves_the_device_provisioned_is_an_error(open_port):
