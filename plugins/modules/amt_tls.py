@@ -22,7 +22,7 @@ description:
     pinning its SHA-256 fingerprint), reads the settings back and only then removes the certificate and key pair it
     replaced.
   - When the answer to C(CommitChanges) is lost (firmware restarts its ports while the answer is in flight), the module
-    never sends it again: it reconnects and reads what the device now serves.
+    never sends it again; it reconnects and reads what the device now serves.
   - A run cut off at any point is finished by running the task again; settings written but never committed are detected
     by connecting to the device as it serves now (the certificate on port 16993, port 16992 still open) and committed.
   - Later tasks must connect as RV(connection) says; see the examples for switching a play's connection variables.
@@ -118,8 +118,7 @@ options:
     type: int
     default: 180
 notes:
-  - O(issuer_private_key) and the certificate request's key never leave the controller or the device respectively:
-    the device's private key stays on the device.
+  - O(issuer_private_key) never leaves the controller, and the device's private key never leaves the device.
   - Certificates and key pairs this module replaced are removed only after the new certificate has been verified. A run
     cut off after the commit leaves the replaced certificate on the device; remove it with the next renewal or by hand.
   - Only the network interface can be checked from the controller after the commit; the local interface's settings are
@@ -207,10 +206,10 @@ actions:
 writes:
   description:
     - Each write sent to the device, in order, with what is known of it.
-    - V(confirmed) the device acknowledged it (RV(writes[].verified) whether reading it back showed it);
+    - V(confirmed) the device acknowledged it (C(verified) whether reading it back showed it);
       V(unconfirmed) its answer was lost and it may or may not be on the device (the result then has C(indeterminate=true));
       V(refused) the device answered with an error. A C(CommitChanges) whose answer was lost is V(confirmed) with
-      RV(writes[].verified=true) when the device, reached again, serves the new settings.
+      C(verified=true) when the device, reached again, serves the new settings.
   returned: always
   type: list
   elements: dict
