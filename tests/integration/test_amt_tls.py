@@ -330,3 +330,44 @@ def test_every_validation_rule_is_refused_before_sending(tmp_path, site_ca):
     for case, (_args, option, rule) in cases.items():
         assert_refused_before_sending(results["amt_tls"][case], option, rule, "module")
     assert site_ca["key"].splitlines()[1] not in output and other_key.splitlines()[1] not in output
+
+
+def _client_identity(directory, ca_certificate, ca_key, common_name):
+    """Files of a client certificate for common_name issued by the given CA, and its key."""
+    issuer = x509.load_pem_x509_certificate(ca_certificate.encode())
+    issuer_key = serialization.load_pem_private_key(ca_key.encode(), password=None)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+                   .issuer_name(issuer.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+                   .sign(issuer_key, hashes.SHA256()))
+    certificate_path, key_path = directory / "client.pem", directory / "client.key"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(certificate_path), str(key_path)
+
+
+def test_mutual_authentication_with_a_trusted_root_and_allowed_names(tmp_path, site_ca):
+    fleet = _fleet(tmp_path, 247, "acm", "16.1")
+    try:
+        target = device(fleet, 0)
+        console_ca, console_ca_key = _make_ca("oob.amt test console CA")
+        client_cert, client_key = _client_identity(tmp_path, console_ca, console_ca_key, "console.example.com")
+        args = _tls_args(target, site_ca, mutual_authentication=True, trusted_root_certificates=[console_ca],
+                         trusted_cn=["console.example.com"])
+        run = run_play(tmp_path, fleet.inventory_path, [
+            ("mutual", "amt_tls", dict(target.connection(client_cert=client_cert, client_key=client_key), **args)),
+            ("again", "amt_tls", dict(target.connection(ca_path=site_ca["path"], client_cert=client_cert, client_key=client_key), **args)),
+            ("without a client certificate", "amt_info", dict(target.connection(ca_path=site_ca["path"]), gather_subset=["tls"])),
+        ], hosts="all")
+        mutual = run["mutual"]
+        assert mutual.get("failed") is not True and mutual["changed"] is True, mutual
+        assert mutual["actions"][0] == "add trusted root certificate CN=oob.amt test console CA"
+        assert mutual["tls"]["mutual_authentication"] is True and mutual["tls"]["trusted_cn"] == ["console.example.com"]
+        assert mutual["tls"]["trusted_root_certificates"] == [console_ca]
+        assert run["again"].get("failed") is not True and run["again"]["changed"] is False, run["again"]
+        refused = run["without a client certificate"]
+        assert refused["failed"] is True and refused["error"] in ("tls", "unreachable"), refused
+    finally:
+        fleet.stop()
