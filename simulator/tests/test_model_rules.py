@@ -293,6 +293,26 @@ def test_tls_enable_flow_on_older_firmware(pki):
     assert pki.ca_cert_pem in device.trusted_client_roots()
 
 
+def test_add_key_takes_a_pkcs1_rsa_key_once_and_a_certificate_for_it(pki):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    device = new_device(pki, "acm")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    blob = base64.b64encode(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
+                                              serialization.NoEncryption())).decode()
+    code, outputs = call(device, "AMT_PublicKeyManagementService", "AddKey", {"KeyBlob": blob})
+    assert code == 0 and outputs["CreatedKey"].selector("InstanceID").startswith("Intel(r) AMT Key: Handle: ")
+    assert call(device, "AMT_PublicKeyManagementService", "AddKey", {"KeyBlob": blob})[0] == 2058  # DUPLICATE
+    assert call(device, "AMT_PublicKeyManagementService", "AddKey", {"KeyBlob": "bm90IGEga2V5"})[0] == 2062  # INVALID_KEY
+    curve = ec.generate_private_key(ec.SECP256R1()).private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                                  serialization.NoEncryption())
+    assert call(device, "AMT_PublicKeyManagementService", "AddKey", {"KeyBlob": base64.b64encode(curve).decode()})[0] == 2062
+    keys = device.enumerate("AMT_PublicPrivateKeyPair", admin())
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    assert base64.b64encode(public).decode() in [entry.props["DERKey"] for entry in keys]
+    assert "PRIVATE" not in str([entry.props for entry in keys])
+
+
 # --- wireless, redirection, power (the PyPI amt client's calls) -----------------------------------------
 def _wifi_inputs(name, auth=6, enc=4, **extra):
     settings = dict({"ElementName": name, "SSID": "corp", "AuthenticationMethod": str(auth), "EncryptionMethod": str(enc),

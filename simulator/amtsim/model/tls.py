@@ -76,6 +76,7 @@ class Tls(Component):
         ("AMT_PublicKeyManagementService", "GeneratePKCS10RequestEx"): "_generate_pkcs10",
         ("AMT_PublicKeyManagementService", "AddCertificate"): "_add_certificate",
         ("AMT_PublicKeyManagementService", "AddTrustedRootCertificate"): "_add_trusted_root",
+        ("AMT_PublicKeyManagementService", "AddKey"): "_add_key",
     }
     STATE_FIELDS = ("pending", "active", "keys", "certificates", "context", "next_key", "next_certificate", "seen_post")
 
@@ -347,6 +348,28 @@ class Tls(Component):
                                                       serialization.NoEncryption()).decode()}
         self.changed()
         return result(SUCCESS, ("KeyPair", EPR(class_uri("AMT_PublicPrivateKeyPair"), (("InstanceID", KEY_ID + handle),))))
+
+    def _add_key(self, instance, inputs, caller):
+        """AddKey: KeyBlob is the base64 DER of an RSA private key in PKCS#1 (GWM's AddKey comment lists the return
+        values; a client that uploads keys, found in the code index, sends x509.MarshalPKCS1PrivateKey). We also take
+        PKCS#8; which other forms firmware accepts is UNCONFIRMED."""
+        der = _b64_der(text_input(inputs, "KeyBlob"))
+        try:
+            key = serialization.load_der_private_key(der or b"", password=None)
+        except (ValueError, TypeError):
+            return result(INVALID_KEY)
+        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size not in SUPPORTED_KEY_LENGTHS:
+            return result(INVALID_KEY)
+        public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+        if any(self._public_der(handle) == public for handle in self.keys):
+            return result(DUPLICATE)
+        if len(self.keys) >= MAX_KEYS:
+            return result(MAX_LIMIT_REACHED)
+        handle, self.next_key = str(self.next_key), self.next_key + 1
+        self.keys[handle] = {"pem": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption()).decode()}
+        self.changed()
+        return result(SUCCESS, ("CreatedKey", EPR(class_uri("AMT_PublicPrivateKeyPair"), (("InstanceID", KEY_ID + handle),))))
 
     def _generate_pkcs10(self, instance, inputs, caller):
         key_epr = epr_input(inputs, "KeyPair")
