@@ -11,7 +11,8 @@ description:
   - Gives the device a TLS server certificate whose key pair the device generates itself (C(GenerateKeyPair)). The
     device's certificate request (C(GeneratePKCS10RequestEx)) is signed on the controller by the issuer given in
     O(issuer_certificate) and O(issuer_private_key); or, without an issuer, the task fails returning the request as
-    RV(csr), to be signed elsewhere and given back as O(certificate).
+    RV(csr), to be signed elsewhere and given back as O(certificate). A certificate whose key was made elsewhere is given
+    as O(certificate) with O(private_key).
   - The certificate is renewed when it expires within O(server_certificate.renew_before_days), or when its common name or
     subject alternative names differ from O(server_certificate).
   - Adds O(trusted_root_certificates), and sets TLS on the network interface (always on), mutual authentication with
@@ -76,8 +77,13 @@ options:
     type: str
   certificate:
     description:
-      - A PEM certificate signed elsewhere for the key pair the device generated (from RV(csr) of an earlier run). It must
-        carry O(server_certificate.common_name) and O(server_certificate.subject_alt_names).
+      - A PEM certificate signed elsewhere for the key pair the device generated (from RV(csr) of an earlier run), or for
+        O(private_key). It must carry O(server_certificate.common_name) and O(server_certificate.subject_alt_names).
+    type: str
+  private_key:
+    description:
+      - The unencrypted PEM RSA private key (2048 or 3072 bits) of O(certificate), when the key was not generated on the
+        device. It is sent to the device with C(AddKey) (PKCS#1) unless the device already holds it.
     type: str
   trusted_root_certificates:
     description:
@@ -118,7 +124,7 @@ options:
     type: int
     default: 180
 notes:
-  - O(issuer_private_key) never leaves the controller, and the device's private key never leaves the device.
+  - O(issuer_private_key) never leaves the controller; a key pair the device generates never leaves the device.
   - Certificates and key pairs this module replaced are removed only after the new certificate has been verified. A run
     cut off after the commit leaves the replaced certificate on the device; remove it with the next renewal or by hand.
   - Only the network interface can be checked from the controller after the commit; the local interface's settings are
@@ -505,6 +511,7 @@ def main():
             issuer_private_key=dict(type="str", no_log=True),
             issuer_private_key_passphrase=dict(type="str", no_log=True),
             certificate=dict(type="str"),
+            private_key=dict(type="str", no_log=True),
             trusted_root_certificates=dict(type="list", elements="str", default=[]),
             mutual_authentication=dict(type="bool", default=False),
             trusted_cn=dict(type="list", elements="str", default=[]),
@@ -515,6 +522,7 @@ def main():
         ),
         mutually_exclusive=[("issuer_certificate", "certificate")],
         required_together=[("issuer_certificate", "issuer_private_key")],
+        required_by={"private_key": "certificate"},
     )
     if module.params["restart_timeout"] < 1:
         module.fail_from(InvalidInputError("restart_timeout: must be 1 or more, got %d" % module.params["restart_timeout"]))

@@ -323,6 +323,10 @@ def test_every_validation_rule_is_refused_before_sending(tmp_path, site_ca):
         "host_not_in_names": (dict(issuer, server_certificate={"common_name": "amt.example.com"}), "server_certificate.subject_alt_names",
                               "must include " + UNREACHABLE),
         "restart_timeout": (dict(issuer, server_certificate=names, restart_timeout=0), "restart_timeout", "must be 1 or more"),
+        "key_not_of_certificate": ({"server_certificate": names, "certificate": site_ca["certificate"], "private_key": other_key},
+                                   "private_key", "must be the key of certificate"),
+        "certificate_names": ({"server_certificate": names, "certificate": site_ca["certificate"]}, "certificate",
+                              "must carry server_certificate's common_name"),
     }
     common = {"hostname": UNREACHABLE, "password": "P@ssw0rd-unused", "use_tls": False}
     results, output = run_cases(tmp_path, {"amt_tls": {}}, dict((case, args) for case, (args, _option, _rule) in cases.items()),
@@ -369,5 +373,38 @@ def test_mutual_authentication_with_a_trusted_root_and_allowed_names(tmp_path, s
         assert run["again"].get("failed") is not True and run["again"]["changed"] is False, run["again"]
         refused = run["without a client certificate"]
         assert refused["failed"] is True and refused["error"] in ("tls", "unreachable"), refused
+    finally:
+        fleet.stop()
+
+
+def test_a_certificate_and_key_made_elsewhere(tmp_path, site_ca):
+    fleet = _fleet(tmp_path, 246, "ccm", "19.0")
+    try:
+        target = device(fleet, 0)
+        host = target.vars["amt_hostname"]
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        issuer = x509.load_pem_x509_certificate(site_ca["certificate"].encode())
+        issuer_key = serialization.load_pem_private_key(site_ca["key"].encode(), password=None)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        signed = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "amt-own-key.example.com")]))
+                  .issuer_name(issuer.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                  .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
+                  .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+                  .sign(issuer_key, hashes.SHA256()))
+        args = {"server_certificate": {"common_name": "amt-own-key.example.com", "subject_alt_names": [host]},
+                "certificate": signed.public_bytes(serialization.Encoding.PEM).decode(),
+                "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()).decode()}
+        run = run_play(tmp_path, fleet.inventory_path, [
+            ("give", "amt_tls", dict(target.connection(), **args), {"diff": True}),
+            ("again", "amt_tls", dict(target.connection(ca_path=site_ca["path"]), **args)),
+        ], hosts="all")
+        given = run["give"]
+        assert given.get("failed") is not True and given["changed"] is True, given
+        assert _served_fingerprint(host) == given["connection"]["cert_fingerprint"]
+        assert run["again"].get("failed") is not True and run["again"]["changed"] is False, run["again"]
+        assert args["private_key"].splitlines()[1] not in str(run.records)
+        target.ca_path = site_ca["path"]
+        assert _certificate_count(target) == (1, 1)
     finally:
         fleet.stop()

@@ -165,9 +165,12 @@ class Tls(Unit):
             "local_tls": options["local_tls"],
             "local_accept_non_secure_connections": options["local_accept_non_secure_connections"],
         }
+        want["private_key"] = None
         if options.get("certificate"):
             given = load_pem_certificates("certificate", options["certificate"])[0]
             want["certificate"] = given
+            if options.get("private_key"):
+                want["private_key"] = _private_key_blob(options["private_key"], given)
             common_name, _organization, sans = _names_of(given)
             if common_name != certificate["common_name"] or sorted(_normal_san(name) for name in sans) != certificate["subject_alt_names"]:
                 _fail("certificate", "must carry server_certificate's common_name and subject_alt_names (it has CN %r and %s)" % (
@@ -426,6 +429,9 @@ class Tls(Unit):
     def _install_certificate(self, client, state):
         if self.want["certificate"] is not None:
             certificate = self.want["certificate"]
+            public = _public_key_der_any(certificate.public_key())
+            if self.want["private_key"] is not None and public not in state["keys"].values():
+                client.invoke(SERVICE, "AddKey", [("KeyBlob", self.want["private_key"])])
         else:
             certificate = self._sign(self.request(client, state))
         self.new_der = _der(certificate)
@@ -463,6 +469,20 @@ class Tls(Unit):
         if action == "certificate":
             return self.new_certificate is not None and state["context"] == self.new_certificate
         return not self._differs(state[change["interface"]], change["properties"])
+
+
+def _private_key_blob(text, certificate):
+    """AddKey's KeyBlob for a PEM private key: base64 of its PKCS#1 DER; the key must be the certificate's."""
+    try:
+        key = serialization.load_pem_private_key(text.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        _fail("private_key", "must be an unencrypted PEM private key")
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size not in KEY_LENGTHS:
+        _fail("private_key", "must be an RSA key of %s bits" % " or ".join(str(length) for length in KEY_LENGTHS))
+    if _public_key_der_any(key.public_key()) != _public_key_der_any(certificate.public_key()):
+        _fail("private_key", "must be the key of certificate")
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    return base64.b64encode(der).decode("ascii")
 
 
 def _b64(origin, value):
