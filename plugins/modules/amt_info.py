@@ -286,7 +286,9 @@ amt:
           type: list
           elements: str
         mps_servers:
-          description: Configured CIRA management presence servers (name, address, port, cn); null when the class is absent.
+          description:
+            - Configured CIRA management presence servers (address, port, cn), as O(oob.amt.amt_cira#module:servers) names them.
+            - Null when the class is absent.
           type: list
           elements: dict
     tls:

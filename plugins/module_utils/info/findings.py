@@ -332,13 +332,13 @@ MANUAL_CHECKS = (
     ("AMT-RPROV-01", LOW, "Trusted provisioning root hashes limited to the ones in use",
      "amt_info does not read AMT_ProvisioningCertificateHash; compare the enabled hashes with the site allowlist"),
     ("AMT-CIRA-01", MEDIUM, "Only the organisation's MPS servers configured",
-     "compare amt.network.mps_servers with the site's MPS list; the coming oob.amt.amt_cira module will set them"),
+     "compare amt.network.mps_servers with the site's MPS list; set them with oob.amt.amt_cira (servers, purge: true)"),
     ("AMT-CIRA-02", MEDIUM, "MPS authenticated by certificate or strong password",
-     "amt_info does not read the MPS credentials; check them against the site's CIRA template (the coming oob.amt.amt_cira "
-     "module will set them)"),
+     "AMT never returns the MPS credentials; write them from the vault with oob.amt.amt_cira (servers[].certificate, or"
+     " username and password with update_password: always)"),
     ("AMT-CIRA-03", LOW, "Remote-access policies and user-initiated CIRA as intended",
-     "amt_info does not read the remote-access policies; compare them with the site's CIRA template (the coming "
-     "oob.amt.amt_cira module will set them)"),
+     "amt_info does not read the remote-access policies; set them with oob.amt.amt_cira (policies, user_initiated), whose"
+     " result reports them"),
 )
 
 

@@ -17,6 +17,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.facts import read_firm
 from ansible_collections.oob.amt.plugins.module_utils.units.accounts import Users
 from ansible_collections.oob.amt.plugins.module_utils.units.audit_policy import AuditPolicy
 from ansible_collections.oob.amt.plugins.module_utils.units.base import describe_unit, read_state
+from ansible_collections.oob.amt.plugins.module_utils.units.cira import Cira
 from ansible_collections.oob.amt.plugins.module_utils.units.general import (
     ENVIRONMENT_DETECTION, SETTINGS, WEB_UI, General, settings_state)
 from ansible_collections.oob.amt.plugins.module_utils.units.redirection import Redirection
@@ -78,11 +79,8 @@ def read_network(client):
     """The interfaces and CIRA servers; the web UI and environment detection as amt_general names them (and takes them back)."""
     facts = {"interfaces": [_interface(port) for port in client.enumerate(schema.AMT_ETHERNET_PORT_SETTINGS)]}
     facts.update(describe_unit(General(parts=(WEB_UI, ENVIRONMENT_DETECTION)), client))
-    mps = optional(lambda: client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP))
-    facts["mps_servers"] = None if mps is None else [
-        {"name": sap.get("Name"), "address": sap.get("AccessInfo"), "port": as_int(sap.get("Port")), "cn": sap.get("CN")}
-        for sap in mps
-    ]
+    cira = optional(lambda: describe_unit(Cira(), client))
+    facts["mps_servers"] = None if cira is None else cira["servers"]
     return facts
 
 

@@ -1,0 +1,499 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CIRA: the management presence servers (MPS) AMT tunnels out to, the remote-access policies that say when it does,
+and the state of the user-initiated connection service.
+
+Cira is the unit (units/base.py). It reads AMT_ManagementPresenceRemoteSAP, AMT_RemoteAccessPolicyRule with
+AMT_RemoteAccessPolicyAppliesToMPS, and AMT_UserInitiatedConnectionService, and writes in the order Intel's rpc-go
+does: policies are removed before the servers they name, servers are removed before servers are added, and policies
+are added last. AMT has no update for either: a changed server or policy is removed and added again.
+
+MPS passwords are write-only: AMT never returns them, so an existing server is rewritten with its password only when
+its readable settings change or with update_password=always. Built with options=None the unit reads the servers
+only, as amt_info's network subset reports them (mps_servers), which can be given back to amt_cira's servers option.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+
+from ansible_collections.oob.amt.plugins.module_utils.amt import schema
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
+
+# AMT_RemoteAccessPolicyRule.Trigger and the names AMT gives each rule (PolicyRuleName).
+TRIGGERS = {"user_initiated": 0, "alert": 1, "periodic": 2}
+TRIGGER_NAMES = dict((value, name) for name, value in TRIGGERS.items())
+USER_INITIATED = dict((name, value) for value, name in schema.USER_INITIATED_CONNECTION_STATE.items())
+# AMT_ManagementPresenceRemoteSAP.InfoFormat and AddMpServer's AuthMethod.
+INFO_FORMAT_IPV4, INFO_FORMAT_IPV6, INFO_FORMAT_FQDN = 3, 4, 201
+AUTH_MUTUAL, AUTH_PASSWORD = 1, 2
+# Limits AMT_RemoteAccessCapabilities reports (go-wsman-messages' capture): 6 servers, 2 servers per policy.
+MAX_SERVERS = 6
+MAX_SERVERS_PER_POLICY = 2
+MAX_ADDRESS = 256
+MAX_CN = 256
+MAX_TUNNEL_LIFETIME = 0xFFFFFFFF
+# Periodic ExtendedData: a uint32 type (0 every interval seconds, 1 daily at an hour and minute), then its values.
+PERIODIC_INTERVAL, PERIODIC_DAILY = 0, 1
+DEFAULT_PORT = 4433
+CERTIFICATE_ID_PREFIX = "Intel(r) AMT Certificate: Handle: "
+_USERNAME = re.compile(r"^[A-Za-z0-9]{1,16}$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_DAILY = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+MAX_PASSWORD = 16
+
+_METHOD_ADVICE = {
+    23: "the device's table is full (at most %d servers, one policy per trigger)" % MAX_SERVERS,
+    36: "the device refused the settings",
+    2058: "the device already holds an entry with this address and port, or a policy with this trigger",
+}
+
+
+def _fail(option, rule):
+    raise InvalidInputError("%s: %s" % (option, rule))
+
+
+def info_format(address):
+    """InfoFormat of an address: IPv4, IPv6 or a host name (FQDN); None when it is none of them."""
+    try:
+        return INFO_FORMAT_IPV4 if ipaddress.ip_address(address).version == 4 else INFO_FORMAT_IPV6
+    except ValueError:
+        pass
+    labels = address.rstrip(".").split(".")
+    if all(_LABEL.match(label) for label in labels):
+        return INFO_FORMAT_FQDN
+    return None
+
+
+def _validate_server(prefix, server):
+    address = server.get("address")
+    if not address or len(address) > MAX_ADDRESS or info_format(address) is None:
+        _fail(prefix + "address", "an IPv4 or IPv6 address or a host name of at most %d characters" % MAX_ADDRESS)
+    if server.get("state", "present") == "absent":
+        return
+    port = server.get("port")
+    if port is None or not 0 < port < 65536:
+        _fail(prefix + "port", "must be between 1 and 65535 (got %s)" % port)
+    cn = server.get("cn")
+    if cn is not None and len(cn) > MAX_CN:
+        _fail(prefix + "cn", "at most %d characters" % MAX_CN)
+    if info_format(address) != INFO_FORMAT_FQDN and not cn:
+        _fail(prefix + "cn", "a server given by IP address needs the common name its certificate carries")
+    certificate, username, password = server.get("certificate"), server.get("username"), server.get("password")
+    if certificate is not None:
+        if username is not None or password is not None:
+            _fail(prefix + "certificate", "a server authenticates AMT by certificate or by username and password, not both")
+        if not str(certificate).isdigit():
+            _fail(prefix + "certificate", "the handle of a certificate on the device that has its private key (a number)")
+        return
+    if username is not None and not _USERNAME.match(username):
+        _fail(prefix + "username", "1 to 16 letters or digits")
+    if password is not None and password not in (SECRET_MASK, SECRET_WRITTEN_MASK) and not 0 < len(password) <= MAX_PASSWORD:
+        _fail(prefix + "password", "1 to %d characters" % MAX_PASSWORD)
+    if (username is None) != (password is None):
+        _fail(prefix + ("password" if password is None else "username"), "username and password go together")
+
+
+def _validate_policy(prefix, policy):
+    trigger = policy.get("trigger")
+    if trigger not in TRIGGERS:
+        _fail(prefix + "trigger", "must be one of %s" % ", ".join(sorted(TRIGGERS)))
+    servers = policy.get("servers") or []
+    if not 0 < len(servers) <= MAX_SERVERS_PER_POLICY:
+        _fail(prefix + "servers", "a policy names 1 or %d servers (got %d)" % (MAX_SERVERS_PER_POLICY, len(servers)))
+    if len(set(server.lower() for server in servers)) != len(servers):
+        _fail(prefix + "servers", "a server is listed twice")
+    lifetime = policy.get("tunnel_lifetime") or 0
+    if not 0 <= lifetime <= MAX_TUNNEL_LIFETIME:
+        _fail(prefix + "tunnel_lifetime", "seconds between 0 (no limit) and %d" % MAX_TUNNEL_LIFETIME)
+    interval, daily_at = policy.get("interval"), policy.get("daily_at")
+    if trigger != "periodic":
+        if interval is not None or daily_at is not None:
+            _fail(prefix + ("interval" if interval is not None else "daily_at"), "applies only to trigger periodic")
+        return
+    if (interval is None) == (daily_at is None):
+        _fail(prefix + "interval", "a periodic policy needs either interval (seconds) or daily_at (HH:MM)")
+    if interval is not None and not 0 < interval <= 0xFFFFFFFF:
+        _fail(prefix + "interval", "seconds, at least 1")
+    if daily_at is not None and not _DAILY.match(daily_at):
+        _fail(prefix + "daily_at", "a time of day as HH:MM (got %s)" % daily_at)
+
+
+def validate(options):
+    """The normalised task; InvalidInputError names the option and the rule."""
+    servers, addresses = [], set()
+    for index, server in enumerate(options.get("servers") or []):
+        prefix = "servers[%d]." % index
+        server = dict(server, state=server.get("state") or "present")
+        if server.get("port") is None and server["state"] == "present":
+            server["port"] = DEFAULT_PORT
+        _validate_server(prefix, server)
+        key = server["address"].lower()
+        if key in addresses:
+            _fail(prefix + "address", "server %s is listed twice" % server["address"])
+        addresses.add(key)
+        servers.append(server)
+    if sum(1 for server in servers if server["state"] == "present") > MAX_SERVERS:
+        _fail("servers", "AMT holds at most %d servers" % MAX_SERVERS)
+    policies = options.get("policies")
+    if policies is not None:
+        triggers = set()
+        for index, policy in enumerate(policies):
+            prefix = "policies[%d]." % index
+            _validate_policy(prefix, policy)
+            if policy["trigger"] in triggers:
+                _fail(prefix + "trigger", "one policy per trigger (%s is listed twice)" % policy["trigger"])
+            triggers.add(policy["trigger"])
+    user_initiated = options.get("user_initiated")
+    if user_initiated is not None and user_initiated not in USER_INITIATED:
+        _fail("user_initiated", "must be one of %s" % ", ".join(sorted(USER_INITIATED)))
+    want = {
+        "servers": servers,
+        "purge": bool(options.get("purge")),
+        "policies": None if policies is None else [_policy_view(policy) for policy in policies],
+        "user_initiated": user_initiated,
+        "update_password": options.get("update_password") or "on_create",
+    }
+    if not servers and not want["purge"] and policies is None and user_initiated is None:
+        _fail("servers", "nothing to manage: give servers, purge, policies or user_initiated")
+    return want
+
+
+def _policy_view(policy):
+    return {
+        "trigger": policy["trigger"],
+        "servers": list(policy["servers"]),
+        "tunnel_lifetime": policy.get("tunnel_lifetime") or 0,
+        "interval": policy.get("interval"),
+        "daily_at": policy.get("daily_at"),
+    }
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _server_from_device(sap):
+    return {
+        "name": sap.get("Name"),
+        "selectors": dict((key, sap.get(key)) for key in ("CreationClassName", "Name", "SystemCreationClassName", "SystemName")),
+        "address": sap.get("AccessInfo"),
+        "port": schema.as_int(sap.get("Port")),
+        "cn": sap.get("CN") or None,
+    }
+
+
+def _periodic_schedule(text):
+    """(interval, daily_at) of a periodic policy's ExtendedData; (None, None) when it is neither form."""
+    try:
+        data = base64.b64decode(text or "", validate=True)
+    except ValueError:
+        return None, None
+    values = [int.from_bytes(data[offset:offset + 4], "big") for offset in range(0, len(data) - len(data) % 4, 4)]
+    if len(values) == 2 and values[0] == PERIODIC_INTERVAL:
+        return values[1], None
+    if len(values) == 3 and values[0] == PERIODIC_DAILY:
+        return None, "%02d:%02d" % (values[1], values[2])
+    return None, None
+
+
+def periodic_data(policy):
+    if policy["interval"] is not None:
+        values = [PERIODIC_INTERVAL, policy["interval"]]
+    else:
+        hour, minute = policy["daily_at"].split(":")
+        values = [PERIODIC_DAILY, int(hour), int(minute)]
+    return base64.b64encode(b"".join(value.to_bytes(4, "big") for value in values)).decode("ascii")
+
+
+def _policies_from_device(rules, bindings, servers):
+    address_by_name = dict((server["name"], server["address"]) for server in servers)
+    policies = {}
+    for rule in rules:
+        trigger = schema.as_int(rule.get("Trigger"))
+        name = TRIGGER_NAMES.get(trigger, trigger)
+        interval, daily_at = _periodic_schedule(rule.get("ExtendedData")) if trigger == TRIGGERS["periodic"] else (None, None)
+        policies[name] = {
+            "trigger": name,
+            "rule_name": rule.get("PolicyRuleName"),
+            "selectors": dict((key, rule.get(key)) for key in (
+                "CreationClassName", "PolicyRuleName", "SystemCreationClassName", "SystemName")),
+            "targets": [],
+            "tunnel_lifetime": schema.as_int(rule.get("TunnelLifeTime")) or 0,
+            "interval": interval,
+            "daily_at": daily_at,
+        }
+    by_rule_name = dict((policy["rule_name"], policy) for policy in policies.values())
+    for binding in bindings:
+        policy = by_rule_name.get(((binding.get("PolicySet") or {}).get("selectors") or {}).get("PolicyRuleName"))
+        server = ((binding.get("ManagedElement") or {}).get("selectors") or {}).get("Name")
+        if policy is not None and server in address_by_name:
+            policy["targets"].append((schema.as_int(binding.get("OrderOfAccess")) or 0, address_by_name[server]))
+    for policy in policies.values():
+        policy["servers"] = [address for _order, address in sorted(policy.pop("targets"))]
+    return policies
+
+
+def read(client, want):
+    servers = [_server_from_device(sap) for sap in client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP)]
+    state = {"servers": servers, "policies": None, "user_initiated": None}
+    if want is None:
+        return state
+    rules = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_RULE)
+    bindings = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS) if rules else []
+    state["policies"] = _policies_from_device(rules, bindings, servers)
+    if want["user_initiated"] is not None:
+        service = client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE)
+        state["user_initiated"] = schema.enum_name(schema.USER_INITIATED_CONNECTION_STATE, service.get("EnabledState"))
+    return state
+
+
+# --- planning --------------------------------------------------------------------------------------------------
+
+
+def _server_view(server):
+    return {"address": server["address"], "port": server["port"], "cn": server.get("cn") or None}
+
+
+def _same_server(existing, wanted):
+    return _server_view(existing) == dict(_server_view(wanted), address=existing["address"]) \
+        and existing["address"].lower() == wanted["address"].lower()
+
+
+def _policy_compare(policy):
+    return (policy["trigger"], [address.lower() for address in policy["servers"]], policy["tunnel_lifetime"],
+            policy["interval"], policy["daily_at"])
+
+
+def _writes_password(server):
+    return server.get("password") is not None
+
+
+def _server_plan(state, want):
+    """(servers removed, servers added): a changed server is both."""
+    current = dict((server["address"].lower(), server) for server in state["servers"])
+    listed = set(server["address"].lower() for server in want["servers"])
+    removed, added = [], []
+    for index, server in enumerate(want["servers"]):
+        existing = current.get(server["address"].lower())
+        if server["state"] == "absent":
+            if existing is not None:
+                removed.append(existing)
+            continue
+        rewrite = want["update_password"] == "always" and _writes_password(server)
+        if existing is not None and _same_server(existing, server) and not rewrite:
+            continue
+        prefix = "servers[%d]." % index
+        if server.get("certificate") is None and server.get("password") in (None, SECRET_MASK, SECRET_WRITTEN_MASK):
+            what = "the mask results show in place of the password" if server.get("password") else "no username and password"
+            _fail(prefix + "password", "server %s must be %s, and AMT needs its username and password (or certificate) to add it;"
+                  " this task gives %s" % (server["address"], "added" if existing is None else "removed and added again", what))
+        if existing is not None:
+            removed.append(existing)
+        added.append(server)
+    if want["purge"]:
+        removed.extend(server for key, server in sorted(current.items()) if key not in listed)
+    return removed, added
+
+
+def plan(state, want):
+    removed, added = _server_plan(state, want)
+    removed_names = set(server["address"].lower() for server in removed)
+    final_servers = set(server["address"].lower() for server in state["servers"]) - removed_names
+    final_servers |= set(server["address"].lower() for server in added)
+    current_policies = state["policies"] or {}
+    wanted_policies = None if want["policies"] is None else dict((policy["trigger"], policy) for policy in want["policies"])
+    policy_removed, policy_added = [], []
+    for trigger, policy in sorted(current_policies.items(), key=lambda item: str(item[0])):
+        touches_removed = any(address.lower() in removed_names for address in policy["servers"])
+        if wanted_policies is None:
+            if touches_removed:
+                policy_removed.append(policy)
+                # The servers re-added keep the policy; servers removed for good leave it.
+                kept = [address for address in policy["servers"] if address.lower() in final_servers]
+                if kept:
+                    policy_added.append(dict(policy, servers=kept))
+            continue
+        wanted = wanted_policies.get(trigger)
+        if wanted is None:
+            policy_removed.append(policy)
+        elif touches_removed or _policy_compare(policy) != _policy_compare(wanted):
+            policy_removed.append(policy)
+            policy_added.append(wanted)
+    if wanted_policies is not None:
+        policy_added.extend(policy for trigger, policy in wanted_policies.items() if trigger not in current_policies)
+    for index, policy in enumerate(want["policies"] or []):
+        missing = [address for address in policy["servers"] if address.lower() not in final_servers]
+        if missing:
+            _fail("policies[%d].servers" % index, "%s is not among the device's servers after this task" % ", ".join(missing))
+    changes = [{"action": "remove_policy", "policy": policy} for policy in policy_removed]
+    changes += [{"action": "remove_server", "server": server} for server in removed]
+    changes += [{"action": "add_server", "server": server} for server in added]
+    changes += [{"action": "add_policy", "policy": policy}
+                for policy in sorted(policy_added, key=lambda policy: TRIGGERS.get(policy["trigger"], 99))]
+    if want["user_initiated"] is not None and state["user_initiated"] != want["user_initiated"]:
+        changes.append({"action": "user_initiated", "state": want["user_initiated"]})
+    return changes
+
+
+def summary(change):
+    action = change["action"]
+    if action == "user_initiated":
+        return "set user-initiated connections %s" % change["state"]
+    if action in ("remove_server", "add_server"):
+        server = change["server"]
+        return "%s MPS %s:%s" % (action.split("_")[0], server["address"], server["port"])
+    policy = change["policy"]
+    return "%s %s policy (%s)" % (action.split("_")[0], policy["trigger"], ", ".join(policy["servers"]))
+
+
+# --- describing ------------------------------------------------------------------------------------------------
+
+
+def _describe_server(server):
+    view = _server_view(server)
+    if server.get("written"):
+        if server.get("certificate") is not None:
+            view["certificate"] = server["certificate"]
+        else:
+            view.update(username=server.get("username"), password=SECRET_WRITTEN_MASK)
+    return view
+
+
+def _describe_policy(policy):
+    return dict((key, policy[key]) for key in ("trigger", "servers", "tunnel_lifetime", "interval", "daily_at"))
+
+
+def describe(state):
+    result = {"servers": [_describe_server(server) for server in state["servers"]]}
+    if state["policies"] is not None:
+        result["policies"] = [_describe_policy(policy) for _trigger, policy in
+                              sorted(state["policies"].items(), key=lambda item: TRIGGERS.get(item[0], 99))]
+    if state["user_initiated"] is not None:
+        result["user_initiated"] = state["user_initiated"]
+    return result
+
+
+def after_state(state, changes):
+    servers = list(state["servers"])
+    policies = None if state["policies"] is None else dict(state["policies"])
+    after = dict(state)
+    for change in changes:
+        action = change["action"]
+        if action == "remove_server":
+            servers = [server for server in servers if server["address"].lower() != change["server"]["address"].lower()]
+        elif action == "add_server":
+            servers.append(dict(change["server"], written=True))
+        elif action == "remove_policy":
+            policies.pop(change["policy"]["trigger"], None)
+        elif action == "add_policy":
+            policies[change["policy"]["trigger"]] = change["policy"]
+        else:
+            after["user_initiated"] = change["state"]
+    after.update(servers=servers, policies=policies)
+    return after
+
+
+# --- sending ---------------------------------------------------------------------------------------------------
+
+
+def _invoke(client, method, inputs, subject):
+    outputs = client.invoke(schema.AMT_REMOTE_ACCESS_SERVICE, method, inputs, check=False)
+    code = outputs["ReturnValue"]
+    if code != 0:
+        name = schema.return_code_name(schema.AMT_REMOTE_ACCESS_SERVICE, method, code)
+        advice = _METHOD_ADVICE.get(code, "the device did not accept it")
+        error_class = {"not_permitted": NotPermittedError, "invalid_input": InvalidInputError}.get(schema.error_kind_for(name), DeviceError)
+        raise error_class("%s.%s returned %d (%s) for %s: %s" % (
+            schema.AMT_REMOTE_ACCESS_SERVICE, method, code, name, subject, advice),
+            class_name=schema.AMT_REMOTE_ACCESS_SERVICE, method=method, return_value=code, return_name=name)
+    return outputs
+
+
+def _add_server_inputs(server):
+    inputs = [("AccessInfo", server["address"]), ("InfoFormat", info_format(server["address"])), ("Port", server["port"])]
+    if server.get("certificate") is not None:
+        inputs += [("AuthMethod", AUTH_MUTUAL),
+                   ("Certificate", epr(schema.AMT_PUBLIC_KEY_CERTIFICATE, {"InstanceID": CERTIFICATE_ID_PREFIX + str(server["certificate"])}))]
+    else:
+        inputs += [("AuthMethod", AUTH_PASSWORD), ("Username", server["username"]), ("Password", server["password"])]
+    if server.get("cn"):
+        inputs.append(("CN", server["cn"]))
+    return inputs
+
+
+def _server_reference(client, address):
+    for sap in client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP):
+        if (sap.get("AccessInfo") or "").lower() == address.lower():
+            server = _server_from_device(sap)
+            return epr(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP, server["selectors"])
+    raise InvalidInputError("policies: server %s is not on the device" % address)
+
+
+def send(client, state, change):
+    action = change["action"]
+    if action == "remove_policy":
+        client.delete(schema.AMT_REMOTE_ACCESS_POLICY_RULE, change["policy"]["selectors"])
+    elif action == "remove_server":
+        client.delete(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP, change["server"]["selectors"])
+    elif action == "add_server":
+        _invoke(client, "AddMpServer", _add_server_inputs(change["server"]), "MPS %s" % change["server"]["address"])
+    elif action == "add_policy":
+        policy = change["policy"]
+        data = periodic_data(policy) if policy["trigger"] == "periodic" else None
+        inputs = [("Trigger", TRIGGERS[policy["trigger"]]), ("TunnelLifeTime", policy["tunnel_lifetime"]), ("ExtendedData", data)]
+        inputs += [("MpServer", _server_reference(client, address)) for address in policy["servers"]]
+        _invoke(client, "AddRemoteAccessPolicyRule", inputs, "the %s policy" % policy["trigger"])
+    else:
+        client.invoke(schema.AMT_USER_INITIATED_CONNECTION_SERVICE, "RequestStateChange",
+                      [("RequestedState", USER_INITIATED[change["state"]])])
+
+
+def landed(client, change, want):
+    state = read(client, dict(want, user_initiated=want["user_initiated"] if change["action"] == "user_initiated" else None))
+    action = change["action"]
+    if action == "user_initiated":
+        return state["user_initiated"] == change["state"]
+    if action in ("remove_server", "add_server"):
+        found = [server for server in state["servers"] if server["address"].lower() == change["server"]["address"].lower()]
+        if action == "remove_server":
+            return not found
+        return bool(found) and _same_server(found[0], change["server"])
+    stored = state["policies"].get(change["policy"]["trigger"])
+    if action == "remove_policy":
+        return stored is None
+    return stored is not None and _policy_compare(stored) == _policy_compare(change["policy"])
+
+
+class Cira(Unit):
+    """MPS servers, remote-access policies and user-initiated CIRA (module amt_cira). Built with options=None it reads
+    the servers only, as amt_info reports them."""
+
+    name = "cira"
+
+    def __init__(self, options=None):
+        self.want = None if options is None else validate(options)
+
+    def read(self, client):
+        return read(client, self.want)
+
+    def describe(self, state):
+        return describe(state)
+
+    def plan(self, state):
+        return plan(state, self.want)
+
+    def after(self, state, changes):
+        return after_state(state, changes)
+
+    def summary(self, change):
+        return summary(change)
+
+    def send(self, client, state, change):
+        send(client, state, change)
+
+    def landed(self, client, change):
+        return landed(client, change, self.want)

@@ -1,0 +1,144 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation, planning and the periodic schedule encoding of the CIRA unit, without a device."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.oob.amt.plugins.module_utils.units import cira
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
+
+MPS = {"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser", "password": "P4ssw0rd", "state": "present"}
+
+
+def validated(**options):
+    return cira.validate(options)
+
+
+def device_server(address="mps.example.test", port=4433, cn=None, handle=0):
+    name = "Intel(r) AMT:Management Presence Server %d" % handle
+    return {"name": name, "selectors": {"Name": name}, "address": address, "port": port, "cn": cn}
+
+
+def device_policy(trigger="periodic", servers=("mps.example.test",), interval=25):
+    return {"trigger": trigger, "selectors": {"PolicyRuleName": trigger}, "servers": list(servers), "tunnel_lifetime": 0,
+            "interval": interval if trigger == "periodic" else None, "daily_at": None}
+
+
+def state(servers=(), policies=(), user_initiated=None):
+    return {"servers": list(servers), "policies": dict((policy["trigger"], policy) for policy in policies),
+            "user_initiated": user_initiated}
+
+
+@pytest.mark.parametrize("server, message", [
+    (dict(MPS, address="bad_name"), r"^servers\[0\]\.address: "),
+    (dict(MPS, address="x" * 300), r"^servers\[0\]\.address: "),
+    (dict(MPS, port=0), r"^servers\[0\]\.port: "),
+    (dict(MPS, port=65536), r"^servers\[0\]\.port: "),
+    (dict(MPS, cn="c" * 257), r"^servers\[0\]\.cn: "),
+    (dict(MPS, address="192.0.2.7"), r"^servers\[0\]\.cn: a server given by IP address"),
+    (dict(MPS, username="mesh-user"), r"^servers\[0\]\.username: 1 to 16 letters or digits"),
+    (dict(MPS, username="u" * 17), r"^servers\[0\]\.username: "),
+    (dict(MPS, password="p" * 17), r"^servers\[0\]\.password: 1 to 16"),
+    (dict(MPS, password=None), r"^servers\[0\]\.password: username and password go together"),
+    (dict(MPS, certificate="1"), r"^servers\[0\]\.certificate: .*not both"),
+    (dict(MPS, username=None, password=None, certificate="pem"), r"^servers\[0\]\.certificate: the handle"),
+])
+def test_server_rules_name_the_option(server, message):
+    with pytest.raises(InvalidInputError, match=message):
+        validated(servers=[server])
+
+
+def test_servers_are_unique_and_at_most_six():
+    with pytest.raises(InvalidInputError, match=r"^servers\[1\]\.address: server MPS.example.test is listed twice"):
+        validated(servers=[MPS, dict(MPS, address="MPS.example.test")])
+    with pytest.raises(InvalidInputError, match=r"^servers: AMT holds at most 6"):
+        validated(servers=[dict(MPS, address="mps%d.example.test" % number) for number in range(7)])
+
+
+@pytest.mark.parametrize("policy, message", [
+    ({"trigger": "hourly", "servers": ["a"]}, r"^policies\[0\]\.trigger: must be one of"),
+    ({"trigger": "alert", "servers": []}, r"^policies\[0\]\.servers: a policy names 1 or 2"),
+    ({"trigger": "alert", "servers": ["a", "b", "c"]}, r"^policies\[0\]\.servers: "),
+    ({"trigger": "alert", "servers": ["a", "A"]}, r"^policies\[0\]\.servers: a server is listed twice"),
+    ({"trigger": "alert", "servers": ["a"], "interval": 5}, r"^policies\[0\]\.interval: applies only to trigger periodic"),
+    ({"trigger": "periodic", "servers": ["a"]}, r"^policies\[0\]\.interval: a periodic policy needs"),
+    ({"trigger": "periodic", "servers": ["a"], "interval": 5, "daily_at": "08:30"}, r"^policies\[0\]\.interval: "),
+    ({"trigger": "periodic", "servers": ["a"], "interval": 0}, r"^policies\[0\]\.interval: seconds"),
+    ({"trigger": "periodic", "servers": ["a"], "daily_at": "24:00"}, r"^policies\[0\]\.daily_at: "),
+    ({"trigger": "alert", "servers": ["a"], "tunnel_lifetime": -1}, r"^policies\[0\]\.tunnel_lifetime: "),
+])
+def test_policy_rules_name_the_option(policy, message):
+    with pytest.raises(InvalidInputError, match=message):
+        validated(policies=[policy])
+
+
+def test_one_policy_per_trigger_and_something_to_do():
+    with pytest.raises(InvalidInputError, match=r"^policies\[1\]\.trigger: one policy per trigger"):
+        validated(policies=[{"trigger": "alert", "servers": ["a"]}, {"trigger": "alert", "servers": ["b"]}])
+    with pytest.raises(InvalidInputError, match=r"^servers: nothing to manage"):
+        validated()
+
+
+def test_periodic_schedule_encoding_round_trips():
+    assert cira.periodic_data({"interval": 25, "daily_at": None}) == "AAAAAAAAABk="
+    assert cira.periodic_data({"interval": None, "daily_at": "08:30"}) == "AAAAAQAAAAgAAAAe"
+    assert cira._periodic_schedule("AAAAAAAAABk=") == (25, None)
+    assert cira._periodic_schedule("AAAAAQAAAAgAAAAe") == (None, "08:30")
+    assert cira._periodic_schedule("not base64!") == (None, None)
+
+
+def test_a_server_given_back_without_its_password_changes_nothing():
+    want = validated(servers=[{"address": "MPS.example.test", "port": 4433, "cn": None}])
+    assert cira.plan(state([device_server()]), want) == []
+
+
+def test_a_changed_server_is_removed_and_added_with_its_policies_around_it():
+    want = validated(servers=[dict(MPS, port=443)])
+    changes = cira.plan(state([device_server()], [device_policy()]), want)
+    assert [cira.summary(change) for change in changes] == [
+        "remove periodic policy (mps.example.test)", "remove MPS mps.example.test:4433", "add MPS mps.example.test:443",
+        "add periodic policy (mps.example.test)"]
+
+
+def test_a_server_that_must_be_added_needs_a_real_password():
+    for server in ({"address": "mps.example.test"}, dict(MPS, password=SECRET_MASK)):
+        with pytest.raises(InvalidInputError, match=r"^servers\[0\]\.password: server mps.example.test must be added"):
+            cira.plan(state(), validated(servers=[server]))
+
+
+def test_update_password_always_rewrites_servers_with_a_password():
+    want = validated(servers=[MPS], update_password="always")
+    assert [change["action"] for change in cira.plan(state([device_server()]), want)] == ["remove_server", "add_server"]
+
+
+def test_purge_removes_unlisted_servers_after_their_policies():
+    want = validated(servers=[MPS], purge=True)
+    current = state([device_server(), device_server("old.example.test", handle=1)],
+                    [device_policy(servers=("old.example.test",)), device_policy("alert", ("mps.example.test", "old.example.test"))])
+    assert [cira.summary(change) for change in cira.plan(current, want)] == [
+        "remove alert policy (mps.example.test, old.example.test)", "remove periodic policy (old.example.test)",
+        "remove MPS old.example.test:4433", "add alert policy (mps.example.test)"]
+
+
+def test_policies_given_are_the_only_ones_and_name_known_servers():
+    want = validated(policies=[{"trigger": "user_initiated", "servers": ["mps.example.test"]}])
+    changes = cira.plan(state([device_server()], [device_policy()]), want)
+    assert [cira.summary(change) for change in changes] == [
+        "remove periodic policy (mps.example.test)", "add user_initiated policy (mps.example.test)"]
+    with pytest.raises(InvalidInputError, match=r"^policies\[0\]\.servers: other.example.test is not among"):
+        cira.plan(state([device_server()]), validated(policies=[{"trigger": "alert", "servers": ["other.example.test"]}]))
+
+
+def test_user_initiated_state_and_diff_masks_written_passwords():
+    want = validated(servers=[MPS], user_initiated="bios")
+    current = state(user_initiated="bios_and_os")
+    changes = cira.plan(current, want)
+    assert changes[-1] == {"action": "user_initiated", "state": "bios"}
+    after = cira.describe(cira.after_state(current, changes))
+    assert after["user_initiated"] == "bios"
+    assert after["servers"] == [{"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser",
+                                 "password": "******** (written)"}]
+    assert "P4ssw0rd" not in repr(after)
