@@ -37,6 +37,7 @@ ADMIN_PASSWORD = "Adm1n!F4ultProv"
 NEW_PASSWORD = "N3w-Adm1n!fault"
 MEBX_PASSWORD = "Mebx-F4ult;word"
 PASSPHRASE = "Corp-wifi-passphrase-1"
+USER_PASSWORD = "Oper@tor1pass"
 MODULE_TIMEOUT = 4
 DELAY_SECONDS = 7
 RESTART_SECONDS = 5
@@ -44,7 +45,8 @@ RESTART_SECONDS = 5
 # Every write request of the five modules, by the last part of its WS-Addressing Action.
 WRITE_ACTIONS = ("Put", "Create", "Delete", "AddWiFiSettings", "UpdateWiFiSettings", "RequestStateChange", "SetStoragePolicy",
                  "SetAuditPolicyBulk", "SetAdminAclEntryEx", "SetMEBxPassword", "Unprovision", "PartialUnprovision", "Setup",
-                 "AdminSetup", "AddNextCertInChain", "UpgradeClientToAdmin", "CommitChanges")
+                 "AdminSetup", "AddNextCertInChain", "UpgradeClientToAdmin", "CommitChanges", "AddUserAclEntryEx",
+                 "UpdateUserAclEntryEx", "RemoveUserAclEntry")
 
 LAUNCHER = r'''
 import json, re, sys
@@ -148,6 +150,13 @@ MODULES = {
     # The simulated ACM devices have a MEBx password of their own, so only "always" sends it (on every run).
     "amt_password": ("acm", dict(CONNECTION, new_password=NEW_PASSWORD, mebx_password=MEBX_PASSWORD, update_mebx_password="always"),
                      ("SetAdminAclEntryEx", "SetMEBxPassword")),
+    # Two accounts: two AddUserAclEntryEx, so restart-after cannot single out the later one.
+    "amt_user": ("acm", dict(CONNECTION, accounts=[{"name": "operator1", "password": USER_PASSWORD, "realms": ["redirection"]},
+                                                   {"name": "operator2", "password": USER_PASSWORD, "realms": ["general_info"]}]),
+                 ("AddUserAclEntryEx", None)),
+    "amt_redirection": ("acm", dict(CONNECTION, sol=False, ider=False, kvm=False, listener=False, vnc_port_5900=False,
+                                    kvm_session_timeout=15, user_consent="all", consent_display_timeout=120, consent_code_timeout=300),
+                        ("RequestStateChange", "Put")),
     # One write only: a device unprovisioned closes its network interface, which later runs take as done.
     "amt_unprovision": ("acm", dict(CONNECTION, verify_timeout=DELAY_SECONDS + 3, assume_unprovisioned_if_unreachable=True), ("Unprovision", None)),
     # ACM activation over the LMS: the chain's certificates one by one, then AdminSetup and, as the new admin, the MEBx password.
@@ -157,6 +166,8 @@ MODULES = {
         "mei_device": "{{ amt_mei_socket }}", "lms_hostname": "{{ amt_local_hostname }}", "timeout": MODULE_TIMEOUT},
         ("AddNextCertInChain", "AdminSetup")),
 }
+# Modules whose run sends a single write: only the first can be aimed at.
+SINGLE_WRITE = ("amt_unprovision",)
 # Writes a module sends on every run by request: a converged device still plans them.
 ALWAYS_SENT = ("set the MEBx password",)
 KINDS = AIMED_KINDS + ("restart-after",)
@@ -166,7 +177,9 @@ def _cells():
     cells = []
     for module, (fleet, _args, methods) in MODULES.items():
         for kind in KINDS:
-            for position in ("first", "later") if methods[1] else ("first",):
+            for position in ("first", "later"):
+                if position == "later" and (module in SINGLE_WRITE or (kind == "restart-after" and not methods[1])):
+                    continue
                 cells.append(Cell(fleet, module, kind, position, len([cell for cell in cells if cell.fleet == fleet]) + 1))
     return cells
 
@@ -282,5 +295,5 @@ def test_the_result_states_what_was_sent_and_a_rerun_converges(matrix, cell):
     assert not rerun.get("failed"), rerun
     assert rerun["changed"] is bool(missing), (read_back, rerun)
     assert not again.get("failed") and [action for action in again["actions"] if action not in ALWAYS_SENT] == [], again
-    for secret in (NEW_PASSWORD, MEBX_PASSWORD, PASSPHRASE, ADMIN_PASSWORD):
+    for secret in (NEW_PASSWORD, MEBX_PASSWORD, PASSPHRASE, ADMIN_PASSWORD, USER_PASSWORD):
         assert secret not in output
