@@ -236,7 +236,7 @@ def unprovision(module, outcome):
     params = module.params
     request = unit.UnprovisionRequest(mode=params["mode"], transport=params["transport"],
                                       assume_unprovisioned_if_unreachable=params["assume_unprovisioned_if_unreachable"],
-                                      verify_timeout=params["verify_timeout"])
+                                      verify_timeout=params["verify_timeout"], mei_device=params["mei_device"])
     unit.validate(request)
     if request.transport == unit.TRANSPORT_LOCAL:
         _unprovision_locally(module, outcome, request)

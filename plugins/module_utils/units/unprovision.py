@@ -54,8 +54,10 @@ PARTIAL_KEEPS = ["admin_account", "tls_psk_keys", "host_name", "domain_name", "p
 
 
 class UnprovisionRequest:
-    def __init__(self, mode=MODE_FULL, transport=TRANSPORT_NETWORK, assume_unprovisioned_if_unreachable=False, verify_timeout=60):
+    def __init__(self, mode=MODE_FULL, transport=TRANSPORT_NETWORK, assume_unprovisioned_if_unreachable=False, verify_timeout=60,
+                 mei_device=None):
         self.mode = mode
+        self.mei_device = mei_device
         self.transport = transport
         self.assume_unprovisioned_if_unreachable = assume_unprovisioned_if_unreachable
         self.verify_timeout = verify_timeout
@@ -70,6 +72,8 @@ def validate(request):
         raise InvalidInputError("mode: partial needs transport=network, the host interface (MEI) offers only a full unprovision")
     if request.transport == TRANSPORT_LOCAL and request.assume_unprovisioned_if_unreachable:
         raise InvalidInputError("assume_unprovisioned_if_unreachable: applies only to transport=network, the host interface reads the state itself")
+    if request.transport == TRANSPORT_LOCAL and request.mei_device is not None and not request.mei_device.strip():
+        raise InvalidInputError("mei_device: must name the management engine interface (for example /dev/mei0), got an empty value")
     if request.verify_timeout < 0:
         raise InvalidInputError("verify_timeout: must be 0 or more seconds, got %d" % request.verify_timeout)
 

@@ -30,6 +30,7 @@ ASSET = {"control_mode": "acm", "firmware_version": "11.8.50.3425"}
     ({"transport": "local", "mode": "partial"}, "mode: partial needs transport=network"),
     ({"transport": "local", "assume_unprovisioned_if_unreachable": True}, "applies only to transport=network"),
     ({"verify_timeout": -1}, "verify_timeout: must be 0 or more"),
+    ({"transport": "local", "mei_device": ""}, "mei_device: must name the management engine interface"),
 ])
 def test_validate(arguments, message):
     with pytest.raises(InvalidInputError, match=message):
