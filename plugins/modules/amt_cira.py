@@ -99,6 +99,11 @@ options:
     description: Which of the BIOS and the host OS may ask AMT to open a tunnel.
     type: str
     choices: [disabled, bios, os, bios_and_os]
+  mps_root_certificate:
+    description:
+      - The CA certificate (one PEM certificate) that signed the servers' TLS certificates, added as a trusted root
+        (C(AddTrustedRootCertificate)) before any server when the device does not trust it yet. It is never removed.
+    type: str
 notes:
   - Needs the admin account (PT Administration realm).
   - Whether an existing server authenticates with a password or a certificate, and with which username, cannot be read back;
@@ -128,6 +133,7 @@ EXAMPLES = r"""
       - trigger: user_initiated
         servers: [mps.example.com]
     user_initiated: bios_and_os
+    mps_root_certificate: "{{ lookup('file', 'mps-root-ca.pem') }}"
   delegate_to: localhost
 """
 
@@ -180,6 +186,9 @@ cira:
     user_initiated:
       description: State of the user-initiated connection service, when the task manages it.
       type: str
+    mps_root_certificate_trusted:
+      description: Whether the device trusts O(mps_root_certificate), when the task gives it.
+      type: bool
 """
 
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
@@ -209,6 +218,7 @@ def main():
                 "daily_at": {"type": "str"},
             }},
             user_initiated={"type": "str", "choices": sorted(cira.USER_INITIATED)},
+            mps_root_certificate={"type": "str"},
         ),
         supports_check_mode=True,
     )

@@ -132,6 +132,18 @@ def test_amt_info_servers_given_back_change_nothing(run, fleet_name):
     assert given_back["changed"] is False and given_back["writes"] == [], given_back
 
 
+def test_the_mps_root_is_added_once_before_the_servers(run, fleets):
+    clean(run, "acm")
+    with open(fleets["acm"].group_vars["amt_ca_path"], encoding="utf-8") as handle:
+        root = handle.read()
+    task = {"servers": [SERVER], "mps_root_certificate": root}
+    checked, applied, again = run("acm", (task, CHECK), task, task)
+    assert checked["actions"] == applied["actions"] == ["add the MPS root certificate as a trusted root", "add MPS mps.example.test:4433"]
+    assert checked["diff"]["before"]["mps_root_certificate_trusted"] is False
+    assert applied["cira"]["mps_root_certificate_trusted"] is True
+    assert again["changed"] is False, again
+
+
 def test_the_device_refuses_a_certificate_without_its_key(run, fleets):
     clean(run, "ccm")
     (refused,) = run("ccm", {"servers": [{"address": "mps.example.test", "certificate": "9"}]})
@@ -177,6 +189,7 @@ BAD_INPUT = [
     ("daily_at", {"policies": [dict(PERIODIC, interval=None, daily_at="25:00")]}, "policies[0].daily_at", "a time of day", "module"),
     ("trigger_twice", {"policies": [PERIODIC, PERIODIC]}, "policies[1].trigger", "one policy per trigger", "module"),
     ("nothing", {}, "servers", "nothing to manage", "module"),
+    ("root", {"mps_root_certificate": "not a certificate"}, "mps_root_certificate", "one PEM certificate", "module"),
     ("trigger", {"policies": [dict(PERIODIC, trigger="hourly")]}, "trigger", "must be one of", "ansible"),
     ("user_initiated", {"user_initiated": "always"}, "user_initiated", "must be one of", "ansible"),
 ]

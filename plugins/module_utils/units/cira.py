@@ -1,12 +1,13 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """CIRA: the management presence servers (MPS) AMT tunnels out to, the remote-access policies that say when it does,
-and the state of the user-initiated connection service.
+the state of the user-initiated connection service, and the root certificate of the servers' TLS certificates.
 
 Cira is the unit (units/base.py). It reads AMT_ManagementPresenceRemoteSAP, AMT_RemoteAccessPolicyRule with
-AMT_RemoteAccessPolicyAppliesToMPS, and AMT_UserInitiatedConnectionService, and writes in the order Intel's rpc-go
-does: policies are removed before the servers they name, servers are removed before servers are added, and policies
-are added last. AMT has no update for either: a changed server or policy is removed and added again.
+AMT_RemoteAccessPolicyAppliesToMPS, AMT_UserInitiatedConnectionService and the trusted roots, and writes in the order
+Intel's rpc-go does: policies are removed before the servers they name, servers are removed before servers are added,
+the MPS root certificate is added before the servers, and policies are added last. AMT has no update for either: a
+changed server or policy is removed and added again.
 
 MPS passwords are write-only: AMT never returns them, so an existing server is rewritten with its password only when
 its readable settings change or with update_password=always. Built with options=None the unit reads the servers
@@ -22,6 +23,7 @@ import re
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr
 from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.units.wifi import certificate_der
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
 # AMT_RemoteAccessPolicyRule.Trigger and the names AMT gives each rule (PolicyRuleName).
@@ -148,6 +150,14 @@ def validate(options):
             if policy["trigger"] in triggers:
                 _fail(prefix + "trigger", "one policy per trigger (%s is listed twice)" % policy["trigger"])
             triggers.add(policy["trigger"])
+    root = options.get("mps_root_certificate")
+    if root is not None:
+        if root.count("-----BEGIN CERTIFICATE-----") != 1:
+            _fail("mps_root_certificate", "one PEM certificate, the CA that signed the servers' TLS certificates")
+        try:
+            root = certificate_der(root)
+        except ValueError:
+            _fail("mps_root_certificate", "the PEM certificate could not be decoded")
     user_initiated = options.get("user_initiated")
     if user_initiated is not None and user_initiated not in USER_INITIATED:
         _fail("user_initiated", "must be one of %s" % ", ".join(sorted(USER_INITIATED)))
@@ -156,10 +166,11 @@ def validate(options):
         "purge": bool(options.get("purge")),
         "policies": None if policies is None else [_policy_view(policy) for policy in policies],
         "user_initiated": user_initiated,
+        "mps_root_certificate": root,
         "update_password": options.get("update_password") or "on_create",
     }
-    if not servers and not want["purge"] and policies is None and user_initiated is None:
-        _fail("servers", "nothing to manage: give servers, purge, policies or user_initiated")
+    if not servers and not want["purge"] and policies is None and user_initiated is None and root is None:
+        _fail("servers", "nothing to manage: give servers, purge, policies, user_initiated or mps_root_certificate")
     return want
 
 
@@ -239,7 +250,7 @@ def _policies_from_device(rules, bindings, servers):
 
 def read(client, want):
     servers = [_server_from_device(sap) for sap in client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP)]
-    state = {"servers": servers, "policies": None, "user_initiated": None}
+    state = {"servers": servers, "policies": None, "user_initiated": None, "mps_root_certificate": None}
     if want is None:
         return state
     rules = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_RULE)
@@ -248,7 +259,15 @@ def read(client, want):
     if want["user_initiated"] is not None:
         service = client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE)
         state["user_initiated"] = schema.enum_name(schema.USER_INITIATED_CONNECTION_STATE, service.get("EnabledState"))
+    if want["mps_root_certificate"] is not None:
+        state["mps_root_certificate"] = want["mps_root_certificate"] in _trusted_roots(client)
     return state
+
+
+def _trusted_roots(client):
+    # TrustedRootCertficate is spelt as AMT spells it.
+    return [base64.b64decode(certificate.get("X509Certificate") or "") for certificate in client.enumerate(schema.AMT_PUBLIC_KEY_CERTIFICATE)
+            if schema.as_bool(certificate.get("TrustedRootCertficate"))]
 
 
 # --- planning --------------------------------------------------------------------------------------------------
@@ -331,6 +350,8 @@ def plan(state, want):
             _fail("policies[%d].servers" % index, "%s is not among the device's servers after this task" % ", ".join(missing))
     changes = [{"action": "remove_policy", "policy": policy} for policy in policy_removed]
     changes += [{"action": "remove_server", "server": server} for server in removed]
+    if want["mps_root_certificate"] is not None and not state["mps_root_certificate"]:
+        changes.append({"action": "add_root", "der": want["mps_root_certificate"]})
     changes += [{"action": "add_server", "server": server} for server in added]
     changes += [{"action": "add_policy", "policy": policy}
                 for policy in sorted(policy_added, key=lambda policy: TRIGGERS.get(policy["trigger"], 99))]
@@ -343,6 +364,8 @@ def summary(change):
     action = change["action"]
     if action == "user_initiated":
         return "set user-initiated connections %s" % change["state"]
+    if action == "add_root":
+        return "add the MPS root certificate as a trusted root"
     if action in ("remove_server", "add_server"):
         server = change["server"]
         return "%s MPS %s:%s" % (action.split("_")[0], server["address"], server["port"])
@@ -374,6 +397,8 @@ def describe(state):
                               sorted(state["policies"].items(), key=lambda item: TRIGGERS.get(item[0], 99))]
     if state["user_initiated"] is not None:
         result["user_initiated"] = state["user_initiated"]
+    if state["mps_root_certificate"] is not None:
+        result["mps_root_certificate_trusted"] = state["mps_root_certificate"]
     return result
 
 
@@ -391,6 +416,8 @@ def after_state(state, changes):
             policies.pop(change["policy"]["trigger"], None)
         elif action == "add_policy":
             policies[change["policy"]["trigger"]] = change["policy"]
+        elif action == "add_root":
+            after["mps_root_certificate"] = True
         else:
             after["user_initiated"] = change["state"]
     after.update(servers=servers, policies=policies)
@@ -447,16 +474,22 @@ def send(client, state, change):
         inputs = [("Trigger", TRIGGERS[policy["trigger"]]), ("TunnelLifeTime", policy["tunnel_lifetime"]), ("ExtendedData", data)]
         inputs += [("MpServer", _server_reference(client, address)) for address in policy["servers"]]
         _invoke(client, "AddRemoteAccessPolicyRule", inputs, "the %s policy" % policy["trigger"])
+    elif action == "add_root":
+        client.invoke(schema.AMT_PUBLIC_KEY_MANAGEMENT_SERVICE, "AddTrustedRootCertificate",
+                      [("CertificateBlob", base64.b64encode(change["der"]).decode("ascii"))])
     else:
         client.invoke(schema.AMT_USER_INITIATED_CONNECTION_SERVICE, "RequestStateChange",
                       [("RequestedState", USER_INITIATED[change["state"]])])
 
 
 def landed(client, change, want):
-    state = read(client, dict(want, user_initiated=want["user_initiated"] if change["action"] == "user_initiated" else None))
+    reads_service = change["action"] == "user_initiated"
+    state = read(client, dict(want, user_initiated=want["user_initiated"] if reads_service else None, mps_root_certificate=None))
     action = change["action"]
     if action == "user_initiated":
         return state["user_initiated"] == change["state"]
+    if action == "add_root":
+        return change["der"] in _trusted_roots(client)
     if action in ("remove_server", "add_server"):
         found = [server for server in state["servers"] if server["address"].lower() == change["server"]["address"].lower()]
         if action == "remove_server":

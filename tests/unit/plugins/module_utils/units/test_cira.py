@@ -29,7 +29,7 @@ def device_policy(trigger="periodic", servers=("mps.example.test",), interval=25
 
 def state(servers=(), policies=(), user_initiated=None):
     return {"servers": list(servers), "policies": dict((policy["trigger"], policy) for policy in policies),
-            "user_initiated": user_initiated}
+            "user_initiated": user_initiated, "mps_root_certificate": None}
 
 
 @pytest.mark.parametrize("server, message", [
@@ -73,6 +73,13 @@ def test_servers_are_unique_and_at_most_six():
 def test_policy_rules_name_the_option(policy, message):
     with pytest.raises(InvalidInputError, match=message):
         validated(policies=[policy])
+
+
+def test_the_mps_root_is_one_pem_certificate():
+    with pytest.raises(InvalidInputError, match=r"^mps_root_certificate: one PEM certificate"):
+        validated(mps_root_certificate="not a certificate")
+    with pytest.raises(InvalidInputError, match=r"^mps_root_certificate: the PEM certificate could not be decoded"):
+        validated(mps_root_certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
 
 
 def test_one_policy_per_trigger_and_something_to_do():
