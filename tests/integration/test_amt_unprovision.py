@@ -115,8 +115,8 @@ def test_refusals_before_any_write(acm_fleet, tmp_path):
     assert runs["local in acm"]["error"] == "not_permitted"
     assert "only a device in client control mode" in runs["local in acm"]["msg"]
     assert runs["local partial"]["error"] == "invalid_input"
-    assert "mode=partial needs transport=network" in runs["local partial"]["msg"]
-    assert runs["negative timeout"]["error"] == "invalid_input"
+    assert runs["local partial"]["msg"].startswith("mode: partial needs transport=network")
+    assert runs["negative timeout"]["error"] == "invalid_input" and runs["negative timeout"]["msg"].startswith("verify_timeout: ")
     assert all(result["changed"] is False for result in runs.results().values())
     assert still_provisioned(amt)
 
