@@ -46,9 +46,10 @@ OVER_HTTP = {
 # firmware = challenge + Enumerate of CIM_SoftwareIdentity.
 FIRMWARE_REQUESTS = 2
 # all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA class):
-# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 2 + users 7 + wifi 3 (the port settings,
-# the Wi-Fi port and the profiles, as amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
-ALL_REQUESTS = 29
+# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 4 (settings, credential context, certificates and
+# key pairs, as amt_tls reads them) + users 7 + wifi 3 (the port settings, the Wi-Fi port and the profiles, as
+# amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
+ALL_REQUESTS = 31
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def expected_requests_for_all(amt):
         "provisioning": 2 * get,
         "general": get + method,
         "network": enumeration + 2 * get + enumeration,
-        "tls": 2 * enumeration,
+        "tls": 4 * enumeration,
         "users": 3 * method + get + method + len(users["accounts"] + users["system_accounts"]) * method,
         "wifi": get + 2 * enumeration if "local_profile_sync" in amt["wifi"] else absent,
         "audit": 2 * get,
