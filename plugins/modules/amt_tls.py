@@ -307,7 +307,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AmtError, DeviceError, IndeterminateError, InvalidInputError, TlsError, UnreachableError)
 
 COMMIT = "commit the TLS changes (CommitChanges), then reconnect over TLS and verify"
-# Pauses between attempts to reach the device after CommitChanges, the last one repeated (TIMING.md section 4).
+# Pauses between attempts to reach the device after CommitChanges, the last one repeated (docs/firmware-timing.md section 4).
 _BACKOFF = (0.2, 0.5, 1, 2, 5)
 _PROBE_TIMEOUT = 5
 

@@ -6,7 +6,7 @@ The server certificate's key pair is generated on the device (GenerateKeyPair); 
 is signed on the controller by the issuer the task gives, or the task gives a certificate signed elsewhere for a key
 already on the device. AddCertificate stores it and AMT_TLSCredentialContext names it (Create, or Put when one
 exists). Settings are Put per interface. None of it takes effect before CommitChanges, which the module runs after
-these writes (REFERENCE.md 7.4; the order is the one Intel's RPS and rpc-go use).
+these writes (docs/amt-reference.md 7.4; the order is the one Intel's RPS and rpc-go use).
 
 A certificate is renewed when it expires within renew_before_days, or its subject or subject alternative names
 differ from the task's. A key pair left on the device without a certificate (a run cut off after GenerateKeyPair,
@@ -41,7 +41,7 @@ ENDPOINT_COLLECTION_NAME = "TLSProtocolEndpoint Instances Collection"
 RSA_ALGORITHM = 0
 SHA256_RSA = 1
 KEY_LENGTHS = (2048, 3072)
-# TrustedCN entries are RFC 1035 names (REFERENCE.md 7.4).
+# TrustedCN entries are RFC 1035 names (docs/amt-reference.md 7.4).
 _MAX_NAME = 253
 
 
