@@ -75,7 +75,7 @@ def _fleet(tmp_path, network, profile, firmware, devices=1):
     return start_fleet(tmp_path, devices, profile, addresses, firmware=firmware)
 
 
-@pytest.mark.parametrize("firmware, network, profile", [("16.1", 246, "ccm"), ("19.0", 247, "acm"), ("12.0", 246, "acm")])
+@pytest.mark.parametrize("firmware, network, profile", [("16.1", 246, "ccm"), ("19.0", 247, "acm"), ("12.0", 246, "acm"), ("11.8", 247, "ccm")])
 def test_server_certificate_commit_reconnect_and_second_run(tmp_path, site_ca, firmware, network, profile):
     fleet = _fleet(tmp_path, network, profile, firmware)
     try:
