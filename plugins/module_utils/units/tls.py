@@ -278,18 +278,24 @@ class Tls(Unit):
         entry = state["certificates"].get(state["context"])
         if entry is None:
             return "no server certificate is in use"
+        problem = self._names_and_expiry_problem(entry["certificate"])
+        if problem is not None:
+            return problem
+        given = self.want["certificate"]
+        if given is not None and _der(given) != entry["der"]:
+            return "it is not the given certificate"
+        return None
+
+    def _names_and_expiry_problem(self, certificate):
         want = self.want["server_certificate"]
-        common_name, _organization, sans = _names_of(entry["certificate"])
+        common_name, _organization, sans = _names_of(certificate)
         if common_name != want["common_name"]:
             return "its common name is %s" % common_name
         if sorted(_normal_san(name) for name in sans) != want["subject_alt_names"]:
             return "its subject alternative names are %s" % (", ".join(sans) or "none")
-        expires = _not_after(entry["certificate"])
+        expires = _not_after(certificate)
         if expires - _now() <= datetime.timedelta(days=want["renew_before_days"]):
             return "it expires on %s" % expires.date().isoformat()
-        given = self.want["certificate"]
-        if given is not None and _der(given) != entry["der"]:
-            return "it is not the given certificate"
         return None
 
     def settings_wanted(self, state):
@@ -426,7 +432,36 @@ class Tls(Unit):
             builder = builder.add_extension(x509.SubjectAlternativeName(_san_entries(wanted["subject_alt_names"])), critical=False)
         return builder.sign(issuer_key, hashes.SHA256())
 
+    def reusable_certificate(self, state):
+        """A certificate already on the device, with its key, that serves the task (one a cut-off run added but never put
+        in use): its InstanceID, or None."""
+        given, issuer = self.want["certificate"], self.want["issuer"]
+        for instance_id, entry in sorted(state["certificates"].items()):
+            if entry["root"] or entry["key"] is None or instance_id == state["context"]:
+                continue
+            if given is not None and entry["der"] == _der(given):
+                return instance_id
+            if given is None and issuer is not None and entry["certificate"].issuer == issuer[0].subject and \
+                    self._names_and_expiry_problem(entry["certificate"]) is None:
+                return instance_id
+        return None
+
     def _install_certificate(self, client, state):
+        reused = self.reusable_certificate(state)
+        if reused is not None:
+            self.new_certificate, self.new_der = reused, state["certificates"][reused]["der"]
+        else:
+            self._add_certificate(client, state)
+        context = {
+            "ElementInContext": epr(schema.AMT_PUBLIC_KEY_CERTIFICATE, {"InstanceID": self.new_certificate}),
+            "ElementProvidingContext": epr(schema.AMT_TLS_PROTOCOL_ENDPOINT_COLLECTION, {"ElementName": ENDPOINT_COLLECTION_NAME}),
+        }
+        if state["context"] is None:
+            client.create(schema.AMT_TLS_CREDENTIAL_CONTEXT, context)
+        else:
+            client.put(schema.AMT_TLS_CREDENTIAL_CONTEXT, context)
+
+    def _add_certificate(self, client, state):
         if self.want["certificate"] is not None:
             certificate = self.want["certificate"]
             public = _public_key_der_any(certificate.public_key())
@@ -437,14 +472,6 @@ class Tls(Unit):
         self.new_der = _der(certificate)
         outputs = client.invoke(SERVICE, "AddCertificate", [("CertificateBlob", base64.b64encode(self.new_der).decode("ascii"))])
         self.new_certificate = str(outputs["CreatedCertificate"]["selectors"]["InstanceID"])
-        context = {
-            "ElementInContext": epr(schema.AMT_PUBLIC_KEY_CERTIFICATE, {"InstanceID": self.new_certificate}),
-            "ElementProvidingContext": epr(schema.AMT_TLS_PROTOCOL_ENDPOINT_COLLECTION, {"ElementName": ENDPOINT_COLLECTION_NAME}),
-        }
-        if state["context"] is None:
-            client.create(schema.AMT_TLS_CREDENTIAL_CONTEXT, context)
-        else:
-            client.put(schema.AMT_TLS_CREDENTIAL_CONTEXT, context)
 
     def send(self, client, state, change):
         action = change["action"]

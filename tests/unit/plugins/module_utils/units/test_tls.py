@@ -133,3 +133,29 @@ def test_a_certificate_the_device_sends_as_garbage_is_a_device_error():
     with pytest.raises(DeviceError) as error:
         read_state(Tls(), client)
     assert "X509Certificate" in str(error.value)
+
+
+def test_a_certificate_a_cut_off_run_added_is_put_in_use_instead_of_a_new_one():
+    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issuer = _certificate("site CA", ca=True, key=issuer_key)
+    issuer_key_pem = issuer_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()).decode()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    spare = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "amt.example.com")]))
+             .issuer_name(issuer.subject).public_key(KEY.public_key()).serial_number(2)
+             .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+             .add_extension(x509.SubjectAlternativeName([x509.DNSName("amt.example.com")]), critical=False)
+             .sign(issuer_key, hashes.SHA256()))
+    client = _device(_certificate("amt.example.com", ["amt.example.com"], days=5), TLS_ON)
+    client.enumerations["AMT_PublicKeyCertificate"].append({
+        "InstanceID": "Intel(r) AMT Certificate: Handle: 1", "TrustedRootCertficate": "false",
+        "X509Certificate": base64.b64encode(spare.public_bytes(serialization.Encoding.DER)).decode()})
+    puts = []
+    client.put = lambda class_name, instance, selectors=None: puts.append((class_name, instance))
+    unit = Tls(_options(issuer_certificate=_pem(issuer), issuer_private_key=issuer_key_pem))
+    state = read_state(unit, client)
+    [change] = [change for change in unit.plan(state) if change["action"] == "certificate"]
+    unit.send(client, state, change)
+    assert [call for call in client.calls if call[0] == "invoke"] == []  # no key generated, no certificate added
+    assert puts[0][0] == "AMT_TLSCredentialContext"
+    assert puts[0][1]["ElementInContext"]["selectors"] == {"InstanceID": "Intel(r) AMT Certificate: Handle: 1"}
