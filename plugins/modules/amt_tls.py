@@ -126,7 +126,8 @@ options:
 notes:
   - O(issuer_private_key) never leaves the controller; a key pair the device generates never leaves the device.
   - Certificates and key pairs this module replaced are removed only after the new certificate has been verified. A run
-    cut off after the commit leaves the replaced certificate on the device; remove it with the next renewal or by hand.
+    cut off after the commit leaves the replaced certificate on the device; remove it by hand. A key pair or certificate
+    a cut-off run added before putting it in use is used by the next run rather than another one made.
   - Only the network interface can be checked from the controller after the commit; the local interface's settings are
     read back, not observed in use.
 requirements:
