@@ -65,7 +65,8 @@ options:
   update_password:
     description:
       - V(on_create) writes a server's password or certificate only when the server is added or its readable settings change.
-      - V(always) removes and adds again every listed server given a password, on every run; the task then always reports a change.
+      - V(always) removes and adds again every listed server given a password or a certificate, on every run; the task then
+        always reports a change.
     type: str
     choices: [always, on_create]
     default: on_create
@@ -106,8 +107,9 @@ options:
     type: str
 notes:
   - Needs the admin account (PT Administration realm).
-  - Whether an existing server authenticates with a password or a certificate, and with which username, cannot be read back;
-    change it with O(update_password=always).
+  - A server's username or certificate is read back (C(AMT_RemoteAccessCredentialContext), C(AMT_MPSUsernamePassword)) and a
+    server whose username or certificate differs from the task's is removed and added again; its password cannot be read
+    back, so a new password alone is written only with O(update_password=always).
 attributes:
   check_mode:
     support: full
@@ -175,7 +177,8 @@ cira:
   type: dict
   contains:
     servers:
-      description: Every server on the device (address, port, cn).
+      description:
+        - Every server on the device (address, port, cn) and how it authenticates AMT (certificate, or username and a masked password).
       type: list
       elements: dict
       sample: [{"address": "mps.example.com", "port": 4433, "cn": "mps.example.com"}]

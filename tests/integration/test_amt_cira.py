@@ -105,6 +105,8 @@ def test_a_changed_server_is_removed_and_added_around_its_policy(run, fleets):
     assert rewritten["actions"] == changed["actions"][:1] + ["remove MPS mps.example.test:443", "add MPS mps.example.test:443",
                                                              "add periodic policy (mps.example.test)"]
     assert device_view(fleets, "ccm") == ([("mps.example.test", "443", "mps.example.test")], [("2", "AAAAAAAAABk=")], [("Periodic", "0")])
+    (renamed,) = run("ccm", {"servers": [dict(moved, username="otheruser")]})
+    assert renamed["actions"] == rewritten["actions"] and renamed["cira"]["servers"][0]["username"] == "otheruser", renamed
 
 
 def test_purge_and_policies_replace_what_is_not_listed(run, fleets):
@@ -142,6 +144,16 @@ def test_the_mps_root_is_added_once_before_the_servers(run, fleets):
     assert checked["diff"]["before"]["mps_root_certificate_trusted"] is False
     assert applied["cira"]["mps_root_certificate_trusted"] is True
     assert again["changed"] is False, again
+
+
+def test_a_server_authenticated_by_the_certificate_with_its_key(run, fleets):
+    clean(run, "acm")
+    task = {"servers": [{"address": "mps.example.test", "certificate": "0"}]}
+    applied, again, switched = run("acm", task, task, {"servers": [SERVER]})
+    assert applied["actions"] == ["add MPS mps.example.test:4433"] and applied["cira"]["servers"][0]["certificate"] == "0"
+    assert again["changed"] is False
+    assert again["cira"]["servers"] == [{"address": "mps.example.test", "port": 4433, "cn": None, "certificate": "0"}]
+    assert switched["actions"] == ["remove MPS mps.example.test:4433", "add MPS mps.example.test:4433"], switched
 
 
 def test_the_device_refuses_a_certificate_without_its_key(run, fleets):

@@ -256,12 +256,32 @@ def read(client, want):
     rules = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_RULE)
     bindings = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS) if rules else []
     state["policies"] = _policies_from_device(rules, bindings, servers)
+    _read_authentication(client, servers)
     if want["user_initiated"] is not None:
         service = client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE)
         state["user_initiated"] = schema.enum_name(schema.USER_INITIATED_CONNECTION_STATE, service.get("EnabledState"))
     if want["mps_root_certificate"] is not None:
         state["mps_root_certificate"] = want["mps_root_certificate"] in _trusted_roots(client)
     return state
+
+
+def _read_authentication(client, servers):
+    """Each server's "auth": ("certificate", handle) or ("password", username), from AMT_RemoteAccessCredentialContext."""
+    contexts = client.enumerate(schema.AMT_REMOTE_ACCESS_CREDENTIAL_CONTEXT) if servers else []
+    credentials = {}
+    for context in contexts:
+        server = ((context.get("ElementProvidingContext") or {}).get("selectors") or {}).get("Name")
+        element = context.get("ElementInContext") or {}
+        credentials[server] = (schema.class_name_of(element.get("resource_uri") or ""), str((element.get("selectors") or {}).get("InstanceID")))
+    usernames = {}
+    if any(kind == schema.AMT_MPS_USERNAME_PASSWORD for kind, _instance in credentials.values()):
+        usernames = dict((str(item.get("InstanceID")), item.get("RemoteID")) for item in client.enumerate(schema.AMT_MPS_USERNAME_PASSWORD))
+    for server in servers:
+        kind, instance = credentials.get(server["name"], (None, None))
+        if kind == schema.AMT_PUBLIC_KEY_CERTIFICATE and instance.startswith(CERTIFICATE_ID_PREFIX):
+            server["auth"] = ("certificate", instance[len(CERTIFICATE_ID_PREFIX):])
+        elif kind == schema.AMT_MPS_USERNAME_PASSWORD:
+            server["auth"] = ("password", usernames.get(instance))
 
 
 def _trusted_roots(client):
@@ -277,9 +297,20 @@ def _server_view(server):
     return {"address": server["address"], "port": server["port"], "cn": server.get("cn") or None}
 
 
+def _wanted_authentication(server):
+    if server.get("certificate") is not None:
+        return ("certificate", str(server["certificate"]))
+    if server.get("username") is not None:
+        return ("password", server["username"])
+    return None
+
+
 def _same_server(existing, wanted):
+    """Same address, port and CN, and the same authentication where both the task and the read say which."""
+    authentication, stored = _wanted_authentication(wanted), existing.get("auth")
     return _server_view(existing) == dict(_server_view(wanted), address=existing["address"]) \
-        and existing["address"].lower() == wanted["address"].lower()
+        and existing["address"].lower() == wanted["address"].lower() \
+        and (authentication is None or stored is None or authentication == stored)
 
 
 def _policy_compare(policy):
@@ -287,8 +318,8 @@ def _policy_compare(policy):
             policy["interval"], policy["daily_at"])
 
 
-def _writes_password(server):
-    return server.get("password") is not None
+def _writes_credential(server):
+    return server.get("password") is not None or server.get("certificate") is not None
 
 
 def _server_plan(state, want):
@@ -302,7 +333,7 @@ def _server_plan(state, want):
             if existing is not None:
                 removed.append(existing)
             continue
-        rewrite = want["update_password"] == "always" and _writes_password(server)
+        rewrite = want["update_password"] == "always" and _writes_credential(server)
         if existing is not None and _same_server(existing, server) and not rewrite:
             continue
         prefix = "servers[%d]." % index
@@ -378,6 +409,11 @@ def summary(change):
 
 def _describe_server(server):
     view = _server_view(server)
+    kind, detail = server.get("auth") or (None, None)
+    if kind == "certificate":
+        view["certificate"] = detail
+    elif kind == "password":
+        view.update(username=detail, password=SECRET_MASK)
     if server.get("written"):
         if server.get("certificate") is not None:
             view["certificate"] = server["certificate"]

@@ -116,6 +116,18 @@ def test_a_server_that_must_be_added_needs_a_real_password():
             cira.plan(state(), validated(servers=[server]))
 
 
+def test_a_server_with_another_username_or_certificate_is_rewritten():
+    stored = dict(device_server(), auth=("password", "meshuser"))
+    assert cira.plan(state([stored]), validated(servers=[MPS])) == []
+    assert [change["action"] for change in cira.plan(state([stored]), validated(servers=[dict(MPS, username="other")]))] == [
+        "remove_server", "add_server"]
+    certificate = {"address": "mps.example.test", "certificate": "3"}
+    assert len(cira.plan(state([stored]), validated(servers=[certificate]))) == 2
+    assert cira.plan(state([dict(stored, auth=("certificate", "3"))]), validated(servers=[certificate])) == []
+    assert cira.describe(state([stored]))["servers"] == [
+        {"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser", "password": "********"}]
+
+
 def test_update_password_always_rewrites_servers_with_a_password():
     want = validated(servers=[MPS], update_password="always")
     assert [change["action"] for change in cira.plan(state([device_server()]), want)] == ["remove_server", "add_server"]
