@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lets ansible-test build its venvs offline (TOOLCHAIN S1): it downloads a get-pip script from a server this
+# Lets ansible-test build its venvs offline: it downloads a get-pip script from a server this
 # network cannot reach, unless ~/.ansible/test/cache/get_pip_<version>.py already exists. Idempotent.
 # Usage: tools/seed-ansible-test.sh PYTHON   (the interpreter whose ansible-test is used)
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies the checkout's files (tracked, plus untracked ones that are not ignored) as real files into
-# DEST/ansible_collections/oob/amt: ansible-test refuses symlinked collection roots (TOOLCHAIN S2).
+# DEST/ansible_collections/oob/amt: ansible-test refuses symlinked collection roots.
 # Usage: tools/stage-collection.sh DEST   (run from anywhere inside the checkout)
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 """Redirection rules the model adds to the captures: consent timeouts and what CCM fixes, KVM switched off in the MEBx,
-devices without KVM (REFERENCE.md 3.5, 7.2, 7.3)."""
+devices without KVM (docs/amt-reference.md 3.5, 7.2, 7.3)."""
 import pytest
 
 from amtsim.model import Device

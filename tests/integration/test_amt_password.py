@@ -89,7 +89,7 @@ def test_rename_admin_and_keep_mebx_policy(acm_fleet, tmp_path):
     assert MEBX_PASSWORD not in runs.output
 
 
-# (case, module args, option named, rule, checked by): one case per rule of password.validate and password_policy (REFERENCE.md 4.1),
+# (case, module args, option named, rule, checked by): one case per rule of password.validate and password_policy (docs/amt-reference.md 4.1),
 # each breaking that rule alone, and the module's argument spec ("ansible": checked before the module's own code runs).
 MUST = "does not meet AMT's password rule: it must "
 SPECIAL = "contain a special character other than '_' and space (for example ! $ ; ~)"
@@ -143,7 +143,7 @@ def test_bad_input_is_refused_naming_the_option_and_rule_before_sending(bad_inpu
         assert "error" not in result and option in result["msg"] and rule in result["msg"], result
 
 
-# Passwords at the edges of REFERENCE.md 4.1: 8 and 32 characters, '~' as the only special character, '_' and space as the only others.
+# Passwords at the edges of docs/amt-reference.md 4.1: 8 and 32 characters, '~' as the only special character, '_' and space as the only others.
 EDGE_PASSWORDS = ["Aa1!aaaa", "Aa1!" + "a" * 28, "Aa1!" + "a" * 29, "Aa1~aaaa", "Aa1_aaaa", "Aa1 aaaa", "Aa1!aaa"]
 
 

@@ -16,7 +16,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import Unreac
 ACM_FLEET = {"first_address": "127.77.145.1", "local_first_address": "127.78.145.1"}
 LEGACY_ACM_FLEET = {"first_address": "127.77.146.1", "local_first_address": "127.78.146.1"}
 CCM_FLEET = {"first_address": "127.77.147.1", "local_first_address": "127.78.147.1"}
-# Before release 12 an Auditor can block unprovisioning in ACM (REFERENCE.md 3.1); not affected by INTEL-SA-00075.
+# Before release 12 an Auditor can block unprovisioning in ACM (docs/amt-reference.md 3.1); not affected by INTEL-SA-00075.
 LEGACY_FIRMWARE = "11.8.50.3425"
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
 OTHER_UUID = "11111111-2222-3333-4444-555555555555"

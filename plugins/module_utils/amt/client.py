@@ -28,7 +28,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 )
 
 _ERRORS_BY_KIND = {"not_permitted": NotPermittedError, "invalid_input": InvalidInputError}
-# Faults a device answers for a class its SKU or firmware does not have (REFERENCE.md 1.7): wired-only units have no
+# Faults a device answers for a class its SKU or firmware does not have (docs/amt-reference.md 1.7): wired-only units have no
 # Wi-Fi classes, Standard Manageability units no KVM, older firmware no web UI service.
 _ABSENT_CLASS_FAULTS = ("DestinationUnreachable", "ActionNotSupported")
 # A device that keeps answering with a context but never ends the sequence must not loop forever.

@@ -11,7 +11,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.schema import as_bool, as_int, as_list, enum_name, flag_names
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
 
-# CIM_SoftwareIdentity Sku bits (REFERENCE.md 3.4, AMT 5 and later)
+# CIM_SoftwareIdentity Sku bits (docs/amt-reference.md 3.4, AMT 5 and later)
 _SKU_FEATURES = ((0x08, "AMT Pro"), (0x10, "Intel Standard Manageability"), (0x2000, "AT-p"), (0x4000, "Corporate"))
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Intel AMT's class names, resource URIs, enums and method return codes in one place.
 
-Facts come from REFERENCE.md (sections 1.2, 3, 5, 7, 8); numbers are AMT's, names are ours
+Facts come from docs/amt-reference.md (sections 1.2, 3, 5, 7, 8); numbers are AMT's, names are ours
 where AMT documents none.
 
 Public helpers: resource_uri(), as_bool(), as_int(), as_list(), return_code_name(), error_kind_for().
@@ -59,18 +59,18 @@ IPS_HOST_BASED_SETUP_SERVICE = "IPS_HostBasedSetupService"
 IPS_KVM_REDIRECTION_SETTING_DATA = "IPS_KVMRedirectionSettingData"
 IPS_OPT_IN_SERVICE = "IPS_OptInService"
 
-# AMT_SetupAndConfigurationService (REFERENCE.md 3.1)
+# AMT_SetupAndConfigurationService (docs/amt-reference.md 3.1)
 PROVISIONING_STATE = {0: "pre", 1: "in", 2: "post"}
 PROVISIONING_MODE = {1: "acm", 4: "ccm"}
 PASSWORD_MODEL = {0: "coupled", 1: "separate", 2: "separate_hash"}
 
-# IPS_HostBasedSetupService (REFERENCE.md 3.2)
+# IPS_HostBasedSetupService (docs/amt-reference.md 3.2)
 CONTROL_MODE = {0: "none", 1: "ccm", 2: "acm"}
 CERT_CHAIN_STATUS = {0: "not_started", 1: "chain_in_progress", 2: "chain_complete"}
 NET_ADMIN_PASS_ENCRYPTION_HTTP_DIGEST_MD5_A1 = 2
 SIGNING_ALGORITHM_RSA_SHA256 = 2
 
-# AMT_AuthorizationService (REFERENCE.md 4.3)
+# AMT_AuthorizationService (docs/amt-reference.md 4.3)
 ACCESS_PERMISSION = {0: "local", 1: "network", 2: "any"}
 REALMS = {
     2: "Redirection", 3: "PT Administration", 4: "Hardware Asset", 5: "Remote Control", 6: "Storage",
@@ -81,10 +81,10 @@ REALMS = {
 }
 REALM_AUDIT_LOG = 20
 
-# AMT_AuditLog.StoragePolicy (REFERENCE.md 6.1)
+# AMT_AuditLog.StoragePolicy (docs/amt-reference.md 6.1)
 AUDIT_STORAGE_POLICY = {0: "no_rollover", 1: "rollover", 2: "restricted_rollover"}
 
-# CIM state enums (REFERENCE.md 8.3)
+# CIM state enums (docs/amt-reference.md 8.3)
 ENABLED_STATE = {
     0: "unknown", 1: "other", 2: "enabled", 3: "disabled", 4: "shutting_down", 5: "not_applicable",
     6: "enabled_but_offline", 7: "in_test", 8: "deferred", 9: "quiesce", 10: "starting",
@@ -92,26 +92,26 @@ ENABLED_STATE = {
 REQUESTED_STATE_ENABLED = 2
 REQUESTED_STATE_DISABLED = 3
 
-# AMT_RedirectionService EnabledState / RequestedState: 32768 + IDER bit 0 + SOL bit 1 (REFERENCE.md 7.1)
+# AMT_RedirectionService EnabledState / RequestedState: 32768 + IDER bit 0 + SOL bit 1 (docs/amt-reference.md 7.1)
 REDIRECTION_STATE_BASE = 32768
 REDIRECTION_IDER_BIT = 1
 REDIRECTION_SOL_BIT = 2
 
-# AMT_UserInitiatedConnectionService (REFERENCE.md 7.7)
+# AMT_UserInitiatedConnectionService (docs/amt-reference.md 7.7)
 USER_INITIATED_CONNECTION_STATE = {32768: "disabled", 32769: "bios", 32770: "os", 32771: "bios_and_os"}
 
-# IPS_OptInService (REFERENCE.md 7.3)
+# IPS_OptInService (docs/amt-reference.md 7.3)
 OPT_IN_REQUIRED = {0: "none", 1: "kvm", 4294967295: "all"}
 OPT_IN_STATE = {0: "not_started", 1: "requested", 2: "displayed", 3: "received", 4: "in_session"}
 
-# CIM_WiFiEndpointSettings (REFERENCE.md 5.2)
+# CIM_WiFiEndpointSettings (docs/amt-reference.md 5.2)
 WIFI_AUTHENTICATION_METHOD = {
     1: "other", 2: "open_system", 3: "shared_key", 4: "wpa_psk", 5: "wpa_8021x", 6: "wpa2_psk",
     7: "wpa2_8021x", 32768: "wpa3_sae", 32769: "wpa3_owe",
 }
 WIFI_ENCRYPTION_METHOD = {1: "other", 2: "wep", 3: "tkip", 4: "ccmp", 5: "none"}
 
-# AMT_TLSSettingData instances (REFERENCE.md 7.4)
+# AMT_TLSSettingData instances (docs/amt-reference.md 7.4)
 TLS_REMOTE_INSTANCE = "Intel(r) AMT 802.3 TLS Settings"
 TLS_LOCAL_INSTANCE = "Intel(r) AMT LMS TLS Settings"
 
@@ -144,14 +144,14 @@ PT_STATUS_INVALID_PARAMETER = 36
 PT_STATUS_DATA_MISSING = 2057
 PT_STATUS_DUPLICATE = 2058
 
-# CIM methods, RequestStateChange on every class among them (REFERENCE.md 8.3)
+# CIM methods, RequestStateChange on every class among them (docs/amt-reference.md 8.3)
 CIM_RETURN = {
     0: "COMPLETED", 1: "NOT_SUPPORTED", 2: "UNKNOWN_OR_UNSPECIFIED", 3: "TIMEOUT", 4: "FAILED",
     5: "INVALID_PARAMETER", 6: "IN_USE", 4096: "JOB_STARTED", 4097: "INVALID_STATE_TRANSITION",
     4098: "TIMEOUT_PARAMETER_NOT_SUPPORTED", 4099: "BUSY",
 }
 
-# Per-class maps that are neither PT_STATUS nor CIM (REFERENCE.md 3.2, 8.2)
+# Per-class maps that are neither PT_STATUS nor CIM (docs/amt-reference.md 3.2, 8.2)
 _HOST_BASED_SETUP_RETURN = {
     0: "SUCCESS", 1: "INTERNAL_ERROR", 2: "INVALID_STATE", 3: "INVALID_PARAM", 4: "METHOD_DISABLED",
     5: "AUTH_FAILED", 6: "FLASH_WRITE_LIMIT_EXCEEDED",

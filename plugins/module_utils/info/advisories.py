@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Intel AMT firmware advisories and the version rule of HARDENING.md section 3 (control AMT-FW-01).
+"""Intel AMT firmware advisories and the version rule of docs/hardening-controls.md section 3 (control AMT-FW-01).
 
 Every advisory says, for one firmware version, one of:
   affected      the version is in the advisory's range and below the fix of its line (or its branch is out of support)
@@ -20,7 +20,7 @@ FIXED = "fixed"
 NOT_AFFECTED = "not_affected"
 UNKNOWN = "unknown"
 
-# Intel ended support for AMT 3.x-10.x (IKB-404, IKB-575): HARDENING.md counts such a unit as affected by every
+# Intel ended support for AMT 3.x-10.x (IKB-404, IKB-575): docs/hardening-controls.md counts such a unit as affected by every
 # advisory published after SA-00086 (November 2017).
 OUT_OF_SUPPORT_MAJORS = (3, 10)
 OUT_OF_SUPPORT_SINCE = "2017-11"
@@ -53,7 +53,7 @@ def fix_line(version):
 
 
 def _comparable(version):
-    # Intel's KB names the 11.1x line 11.11.x, Greenbone's scripts 11.12.x (HARDENING.md section 3, UNCONFIRMED which
+    # Intel's KB names the 11.1x line 11.11.x, Greenbone's scripts 11.12.x (docs/hardening-controls.md section 3, UNCONFIRMED which
     # is right). Settled here: 11.11 and 11.12 are one minor of one line, so only the hotfix number decides between them.
     if version[0] == 11 and version[1] == 12:
         return (11, 11) + tuple(version[2:])
@@ -67,7 +67,7 @@ def _at_least(version, fixed_in):
 
 
 class Advisory:
-    """One advisory row of HARDENING.md section 3.
+    """One advisory row of docs/hardening-controls.md section 3.
 
     affects(version) -> bool: the version lies in the advisory's published affected range.
     fixed_in: fix line -> first fixed version on that line.
@@ -120,7 +120,7 @@ def _in_ranges(ranges):
 
 
 def _sa75_line(version):
-    # SA-00075 has its own per-branch fixes (REFERENCE.md 2.4): 9.0/9.1 share one fix, 11.5/11.6 share one fix.
+    # SA-00075 has its own per-branch fixes (docs/amt-reference.md 2.4): 9.0/9.1 share one fix, 11.5/11.6 share one fix.
     major, minor = version[0], version[1]
     if major == 9:
         return (9, 5) if minor >= 5 else (9, 1)
@@ -145,7 +145,7 @@ ADVISORIES = (
     Advisory(
         "INTEL-SA-00086", ["CVE-2017-5711", "CVE-2017-5712"], "2017-11",
         affects=lambda v: 8 <= v[0] <= 10 or (v[0] == 11 and v[1] in (0, 5, 6, 7, 10, 20)),
-        # Inferred from a 360CERT note on SA-00125 (HARDENING.md section 3); every affected 11.x minor lies below them.
+        # Inferred from a 360CERT note on SA-00125 (docs/hardening-controls.md section 3); every affected 11.x minor lies below them.
         fixed_in={(11, 8): (11, 8, 50, 3399), (11, 11): (11, 11, 50, 1402), (11, 22): (11, 21, 50, 1400)},
         complete=True,
         note="Fixed versions are inferred (a 360CERT note on SA-00125); AMT 8.x-10.x fixes are unconfirmed."),

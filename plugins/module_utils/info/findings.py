@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Judge gathered facts against the HARDENING.md control catalog.
+"""Judge gathered facts against the docs/hardening-controls.md control catalog.
 
 evaluate() returns three lists:
   findings       one entry per failed control that WS-Man can observe (AMT-FW-01: one per affected advisory,
@@ -18,7 +18,7 @@ HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
 
-# Application groups the audit policy must cover (HARDENING.md AMT-AUD-03).
+# Application groups the audit policy must cover (docs/hardening-controls.md AMT-AUD-03).
 BASELINE_AUDIT_APPLICATIONS = ("security_admin", "remote_control", "redirection_manager", "firmware_update_manager",
                                "security_audit_log", "wireless_configuration", "kvm", "user_opt_in")
 
@@ -71,7 +71,7 @@ def _admin_control_mode(facts, _features):
 
 
 def _mebx_password(facts, _features):
-    # HARDENING.md marks IsDefault of GetAdminAclEntryStatus as the MEBx password indicator UNCONFIRMED. Settled:
+    # docs/hardening-controls.md marks IsDefault of GetAdminAclEntryStatus as the MEBx password indicator UNCONFIRMED. Settled:
     # Intel's property text (LMS AMT_AuthorizationService.h) calls it the local admin password as distinct from the
     # network admin password of GetAdminNetAclEntryStatus, and the local admin password is the MEBx password.
     if facts["users"]["admin_password_is_default"]:

@@ -26,7 +26,7 @@ from ansible_collections.oob.amt.plugins.module_utils.units.wifi import WifiProf
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
 
 
-# AMT_AuditLog.AuditState bits (REFERENCE.md 6.1)
+# AMT_AuditLog.AuditState bits (docs/amt-reference.md 6.1)
 _AUDIT_STATE_FLAGS = ((0x01, "disabled"), (0x02, "locked"), (0x04, "almost_full"), (0x08, "full"), (0x10, "no_signing_key"))
 
 _KERBEROS_ENCRYPTION = {0: "rc4_hmac", 1: "aes128_cts_hmac_sha1_96", 2: "aes256_cts_hmac_sha1_96"}
@@ -92,7 +92,7 @@ def _tls_interface(setting):
         "enabled": as_bool(setting.get("Enabled")),
         "mutual_authentication": as_bool(setting.get("MutualAuthentication")),
         "accept_non_secure_connections": as_bool(setting.get("AcceptNonSecureConnections")),
-        # Present only from CSME 16.1, where the remote non-TLS port is removed by design (REFERENCE.md 7.4).
+        # Present only from CSME 16.1, where the remote non-TLS port is removed by design (docs/amt-reference.md 7.4).
         "non_secure_connections_supported": None if supported is None else as_bool(supported),
         "trusted_cn": as_list(setting.get("TrustedCN")),
     }

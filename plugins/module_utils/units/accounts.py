@@ -18,7 +18,7 @@ import re
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.schema import as_int, as_list, enum_name
-from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_WRITTEN_MASK, Unit, refuse
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import (
     SYSTEM_ACCOUNT_PREFIX,
     check_password,
@@ -67,10 +67,6 @@ _WRITE_ADVICE = {
 }
 
 
-def _fail(option, rule):
-    raise InvalidInputError("%s: %s" % (option, rule))
-
-
 # --- Kerberos SIDs ---------------------------------------------------------------------------------------------------
 
 
@@ -78,13 +74,13 @@ def _sid_from_text(option, text):
     """The bytes of a SID written S-1-<authority>-<sub-authority>..."""
     match = _SID_TEXT.match(text)
     if not match:
-        _fail(option, "give the SID as S-1-<authority>-<sub-authorities> (for example S-1-5-21-...-1104) or as the base64 of its bytes")
+        refuse(option, "give the SID as S-1-<authority>-<sub-authorities> (for example S-1-5-21-...-1104) or as the base64 of its bytes")
     authority = int(match.group(1))
     subs = [int(part) for part in match.group(2).split("-")[1:]]
     if authority >= 1 << 48 or any(sub >= 1 << 32 for sub in subs):
-        _fail(option, "a SID's authority is at most 48 bits and each sub-authority at most 32 bits")
+        refuse(option, "a SID's authority is at most 48 bits and each sub-authority at most 32 bits")
     if _SID_HEADER_BYTES + 4 * len(subs) > MAX_SID_BYTES:
-        _fail(option, "AMT takes SIDs of at most %d bytes, that is at most %d sub-authorities (got %d)"
+        refuse(option, "AMT takes SIDs of at most %d bytes, that is at most %d sub-authorities (got %d)"
               % (MAX_SID_BYTES, (MAX_SID_BYTES - _SID_HEADER_BYTES) // 4, len(subs)))
     return bytes([1, len(subs)]) + authority.to_bytes(6, "big") + b"".join(sub.to_bytes(4, "little") for sub in subs)
 
@@ -93,9 +89,9 @@ def _sid_from_base64(option, text):
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        _fail(option, "give the SID as S-1-<authority>-<sub-authorities> or as the base64 of its bytes")
+        refuse(option, "give the SID as S-1-<authority>-<sub-authorities> or as the base64 of its bytes")
     if not 1 <= len(raw) <= MAX_SID_BYTES or len(raw) % 4:
-        _fail(option, "AMT takes a SID of 1 to %d bytes, a multiple of 4 (got %d bytes)" % (MAX_SID_BYTES, len(raw)))
+        refuse(option, "AMT takes a SID of 1 to %d bytes, a multiple of 4 (got %d bytes)" % (MAX_SID_BYTES, len(raw)))
     return raw
 
 
@@ -176,15 +172,15 @@ def _label(account):
 
 def _validate_present(prefix, account, option_realms, access):
     if not option_realms:
-        _fail(prefix + "realms", "an account needs at least one realm (one of %s)" % ", ".join(sorted(ASSIGNABLE_REALMS)))
+        refuse(prefix + "realms", "an account needs at least one realm (one of %s)" % ", ".join(sorted(ASSIGNABLE_REALMS)))
     for realm in option_realms:
         if realm not in ASSIGNABLE_REALMS:
-            _fail(prefix + "realms", "unknown or unassignable realm %s; assignable: %s" % (realm, ", ".join(sorted(ASSIGNABLE_REALMS))))
+            refuse(prefix + "realms", "unknown or unassignable realm %s; assignable: %s" % (realm, ", ".join(sorted(ASSIGNABLE_REALMS))))
     realms = sorted(set(option_realms))
     if AUDIT_LOG in realms and realms != [AUDIT_LOG]:
-        _fail(prefix + "realms", "the Auditor's only realm must be audit_log, so that the log's keeper has no other right on the device")
+        refuse(prefix + "realms", "the Auditor's only realm must be audit_log, so that the log's keeper has no other right on the device")
     if access not in ACCESS:
-        _fail(prefix + "access", "must be one of %s" % ", ".join(sorted(ACCESS)))
+        refuse(prefix + "access", "must be one of %s" % ", ".join(sorted(ACCESS)))
     account.update(realms=realms, access=access)
 
 
@@ -194,26 +190,26 @@ def validate_account(prefix, options, password_option="password"):
     password_option = prefix + password_option
     account_type = options.get("type") or (KERBEROS if sid_option else DIGEST)
     if account_type not in (DIGEST, KERBEROS):
-        _fail(prefix + "type", "must be digest or kerberos")
+        refuse(prefix + "type", "must be digest or kerberos")
     state = options.get("state") or "present"
     if state not in ("present", "absent"):
-        _fail(prefix + "state", "must be present or absent")
+        refuse(prefix + "state", "must be present or absent")
     sid = None
     if account_type == DIGEST:
         if not name:
-            _fail(prefix + "name", "a digest account needs a name")
+            refuse(prefix + "name", "a digest account needs a name")
         if sid_option:
-            _fail(prefix + "kerberos_sid", "applies to kerberos accounts only")
+            refuse(prefix + "kerberos_sid", "applies to kerberos accounts only")
         check_username(prefix + "name", name, reserved_allowed=False)
         if password is not None:
             check_password(password_option, password)
     else:
         if not sid_option:
-            _fail(prefix + "kerberos_sid", "a kerberos account needs the SID of its Active Directory user or group")
+            refuse(prefix + "kerberos_sid", "a kerberos account needs the SID of its Active Directory user or group")
         if name:
-            _fail(prefix + "name", "a kerberos account has no name in AMT; it is known by kerberos_sid")
+            refuse(prefix + "name", "a kerberos account has no name in AMT; it is known by kerberos_sid")
         if password is not None:
-            _fail(password_option, "a kerberos account authenticates against Active Directory and has no password in AMT")
+            refuse(password_option, "a kerberos account authenticates against Active Directory and has no password in AMT")
         sid = sid_bytes(prefix + "kerberos_sid", sid_option)
     account = {"type": account_type, "name": name if account_type == DIGEST else None,
                "kerberos_sid": sid_text(sid) if sid else None, "sid": sid, "state": state, "password": password,
@@ -244,22 +240,22 @@ def desired_state(options):
         raise InvalidInputError("nothing to manage: give name, kerberos_sid, accounts or purge")
     update_password = options.get("update_password") or UPDATE_ON_CREATE
     if update_password not in (UPDATE_ALWAYS, UPDATE_ON_CREATE):
-        _fail("update_password", "must be always or on_create")
+        refuse("update_password", "must be always or on_create")
     accounts, keys = [], set()
     for prefix, entry, password_option in entries:
         account = validate_account(prefix, entry, password_option)
         if account["key"] in keys:
-            _fail(prefix + ("name" if account["type"] == DIGEST else "kerberos_sid"), "%s is listed twice" % _label(account))
+            refuse(prefix + ("name" if account["type"] == DIGEST else "kerberos_sid"), "%s is listed twice" % _label(account))
         keys.add(account["key"])
         accounts.append(account)
     present = [account for account in accounts if account["state"] == "present"]
     auditors = [account for account in present if AUDIT_LOG in account["realms"]]
     if len(auditors) > 1:
-        _fail(auditors[1]["option"] + "realms", "AMT allows one Auditor (one account with audit_log); %s is the other" % _label(auditors[0]))
+        refuse(auditors[1]["option"] + "realms", "AMT allows one Auditor (one account with audit_log); %s is the other" % _label(auditors[0]))
     for account_type, limit in ((DIGEST, MAX_DIGEST_ACCOUNTS), (KERBEROS, MAX_KERBEROS_ACCOUNTS)):
         count = sum(1 for account in present if account["type"] == account_type)
         if count > limit:
-            _fail("accounts", "AMT holds at most %d %s accounts besides the admin (%d listed)" % (limit, account_type, count))
+            refuse("accounts", "AMT holds at most %d %s accounts besides the admin (%d listed)" % (limit, account_type, count))
     return {"accounts": accounts, "purge": purge, "update_password": update_password}
 
 
@@ -280,10 +276,10 @@ def _change(action, account, existing=None, password=False):
 
 def _plan_present(account, existing, want, admin_username):
     if account["type"] == DIGEST and account["name"] == admin_username:
-        _fail(account["option"] + "name", "%s is the admin's name; the admin is managed with amt_password" % account["name"])
+        refuse(account["option"] + "name", "%s is the admin's name; the admin is managed with amt_password" % account["name"])
     if existing is None:
         if account["type"] == DIGEST and account["password"] is None:
-            _fail(account["password_option"], "needed to create %s: AMT stores only its hash, written when the account is created"
+            refuse(account["password_option"], "needed to create %s: AMT stores only its hash, written when the account is created"
                   % _label(account))
         return _change("add", account, password=account["type"] == DIGEST)
     if AUDIT_LOG in existing["realms"] and AUDIT_LOG not in account["realms"]:

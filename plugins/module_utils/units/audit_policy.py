@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Access Monitor: whether AMT audits, which events it records, which are critical, and how it stores them (REFERENCE.md 6).
+"""The Access Monitor: whether AMT audits, which events it records, which are critical, and how it stores them (docs/amt-reference.md 6).
 
 AuditPolicy is the unit (units/base.py): it reads AMT_AuditLog and AMT_AuditPolicyRule, refuses before any write an
 admin login on a device whose log belongs to an Auditor, and sends RequestStateChange, SetAuditPolicyBulk and
@@ -15,7 +15,7 @@ from ansible_collections.oob.amt.plugins.module_utils.units.accounts import audi
 from ansible_collections.oob.amt.plugins.module_utils.units.base import Unit
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
-# Application names and event names by AuditAppID and EventID (REFERENCE.md 6.3).
+# Application names and event names by AuditAppID and EventID (docs/amt-reference.md 6.3).
 APPLICATIONS = {
     "security_admin": (16, [
         "provisioning_started", "provisioning_completed", "acl_entry_added", "acl_entry_modified", "acl_entry_removed",
@@ -72,7 +72,7 @@ STORAGE_POLICY = dict((name, value) for value, name in STORAGE_POLICY_NAMES.item
 MAX_DAYS_TO_KEEP = 255
 AUDIT_STATE_DISABLED = 0x01
 ENABLED, DISABLED = "enabled", "disabled"
-# PolicyType values (REFERENCE.md 6.2 assumes 0 = non-critical, 1 = critical).
+# PolicyType values (docs/amt-reference.md 6.2 assumes 0 = non-critical, 1 = critical).
 NON_CRITICAL, CRITICAL = 0, 1
 
 
@@ -264,7 +264,7 @@ def _send(client, change):
         requested = schema.REQUESTED_STATE_ENABLED if change["action"] == "enable" else schema.REQUESTED_STATE_DISABLED
         _invoke(client, schema.AMT_AUDIT_LOG, "RequestStateChange", [("RequestedState", requested)])
     elif change["action"] == "storage":
-        # Input names after Intel's property text (REFERENCE.md 6.1); unconfirmed on hardware.
+        # Input names after Intel's property text (docs/amt-reference.md 6.1); unconfirmed on hardware.
         inputs = [("StoragePolicy", STORAGE_POLICY[change["policy"]])]
         if change["days"] is not None:
             inputs.append(("DaysToKeep", change["days"]))

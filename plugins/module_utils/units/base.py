@@ -21,6 +21,7 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AmtError,
     DeviceError,
     IndeterminateError,
+    InvalidInputError,
     TlsError,
     UnreachableError,
 )
@@ -32,6 +33,11 @@ SECRET_WRITTEN_MASK = "******** (written)"
 CONFIRMED, UNCONFIRMED, REFUSED = "confirmed", "unconfirmed", "refused"
 # Errors raised before a request left the controller: nothing reached the device.
 NOT_SENT = (UnreachableError, TlsError)
+
+
+def refuse(option, rule):
+    """Refuse the task before anything is sent, naming the option and the rule it breaks."""
+    raise InvalidInputError("%s: %s" % (option, rule))
 
 
 class Unit:

@@ -9,7 +9,7 @@ session has authenticated with the new credentials; the old session is not used 
 cached Digest sessions when the ACL changes.
 
 The MEBx password is write-only too. GetAdminAclEntryStatus.IsDefault tells whether it is still the factory one
-(that this flag is about the MEBx password is UNCONFIRMED, HARDENING.md 5), so update_mebx_password=when_default
+(that this flag is about the MEBx password is UNCONFIRMED, docs/hardening-controls.md 5), so update_mebx_password=when_default
 sets it once; always sets it on every run.
 
 sessions (supplied by the module): ``username`` (the connection's), ``current()`` (the run's client, identity
@@ -38,7 +38,7 @@ SET_ADMIN = "SetAdminAclEntryEx"
 SET_MEBX = "SetMEBxPassword"
 UPDATE_ALWAYS = "always"
 UPDATE_WHEN_DEFAULT = "when_default"
-# SetAdminAclEntryEx codes that refuse the name, not the caller (REFERENCE.md 4.3).
+# SetAdminAclEntryEx codes that refuse the name, not the caller (docs/amt-reference.md 4.3).
 _NAME_REFUSALS = {
     12: "the device does not accept %r as the admin's name",
     schema.PT_STATUS_DUPLICATE: "%r is already the name of a user account; remove or rename that account first, or choose another new_username",

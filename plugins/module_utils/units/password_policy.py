@@ -3,7 +3,7 @@
 """AMT's rules for account names and passwords, and the hashed form in which a password reaches the firmware.
 
 The firmware receives admin and user passwords only as MD5 hashes, so it cannot judge their strength: the rules
-(REFERENCE.md 4.1) are enforced here, before anything is sent. Messages name the option and the rule, never the value.
+(docs/amt-reference.md 4.1) are enforced here, before anything is sent. Messages name the option and the rule, never the value.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ RESERVED_USERNAMES = frozenset(["admin", "Admin"])
 
 
 def _is_special(char):
-    # "_" counts as alphanumeric and the space does not count toward complexity (REFERENCE.md 4.1).
+    # "_" counts as alphanumeric and the space does not count toward complexity (docs/amt-reference.md 4.1).
     return not char.isalnum() and char not in "_ "
 
 
 def password_problems(password):
-    """The rules of REFERENCE.md 4.1 that password breaks, as short phrases; empty when it is acceptable."""
+    """The rules of docs/amt-reference.md 4.1 that password breaks, as short phrases; empty when it is acceptable."""
     problems = []
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         problems.append("be %d to %d characters long (got %d)" % (PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, len(password)))
@@ -72,6 +72,6 @@ def check_username(option, username, reserved_allowed):
 
 
 def digest_password(username, digest_realm, password):
-    """DigestPassword of the AMT_AuthorizationService ACL methods: base64 of MD5(user:realm:password) (REFERENCE.md 4.2)."""
+    """DigestPassword of the AMT_AuthorizationService ACL methods: base64 of MD5(user:realm:password) (docs/amt-reference.md 4.2)."""
     digest = hashlib.md5(("%s:%s:%s" % (username, digest_realm, password)).encode("utf-8")).digest()
     return base64.b64encode(digest).decode("ascii")

@@ -4,7 +4,7 @@
 
 Runs on the managed host. The device's state, the local system account, the trusted root hashes and the DNS suffix
 come from the MEI (AMTHI); the activation calls go over WS-Man to the local manageability service (LMS). Paths
-(REFERENCE.md 3.2, 3.2.1):
+(docs/amt-reference.md 3.2, 3.2.1):
 
 * CCM: IPS_HostBasedSetupService.Setup as the local system account. Where the local ports are TLS-only (AMT 19+)
   Setup leaves the device "in" provisioning and the new admin finishes with CommitChanges.
@@ -81,7 +81,7 @@ MODE_READBACK_ATTEMPTS = 3
 MODE_READBACK_INTERVAL = 1.0
 PORT_POLL_INTERVAL = 0.2
 # Unprovisioning restarts the firmware's interfaces: they stay closed for about 60 s (MeshCentral holds 60 s before it
-# asks again; rpc-go allows 90 s for a TLS restart; TIMING.md 4). A device in pre-provisioning may be in that window.
+# asks again; rpc-go allows 90 s for a TLS restart; docs/firmware-timing.md 4). A device in pre-provisioning may be in that window.
 RESTART_AFTER_UNPROVISION = 90
 
 
@@ -122,12 +122,12 @@ def validate(control_mode, admin_password, mebx_password, has_certificate, mei_d
 
 
 def network_admin_password(digest_realm, password):
-    """NetworkAdminPassword of Setup / AdminSetup: lower-case hex MD5 of admin:realm:password (REFERENCE.md 3.2)."""
+    """NetworkAdminPassword of Setup / AdminSetup: lower-case hex MD5 of admin:realm:password (docs/amt-reference.md 3.2)."""
     return hashlib.md5(("%s:%s:%s" % (ADMIN_USERNAME, digest_realm, password)).encode("utf-8")).hexdigest()
 
 
 def admin_digest_password(digest_realm, password):
-    """DigestPassword of SetAdminAclEntryEx: base64 of the same 16 MD5 bytes (REFERENCE.md 3.2.1, 4.2)."""
+    """DigestPassword of SetAdminAclEntryEx: base64 of the same 16 MD5 bytes (docs/amt-reference.md 3.2.1, 4.2)."""
     return base64.b64encode(bytes.fromhex(network_admin_password(digest_realm, password))).decode("ascii")
 
 

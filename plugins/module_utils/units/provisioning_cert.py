@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The provisioning certificate of admin control mode: a PKCS#12 with the leaf key and its chain.
 
-Loads the bundle, orders the chain leaf first (the order AddNextCertInChain needs, REFERENCE.md 3.2), checks it the
+Loads the bundle, orders the chain leaf first (the order AddNextCertInChain needs, docs/amt-reference.md 3.2), checks it the
 way the firmware will (each certificate signed by the next, a self-signed root, Intel's provisioning usage on the
 leaf, the DNS suffix) and signs the activation nonces with the leaf key. Messages name the option, never a secret.
 """

@@ -1,7 +1,7 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Redirection and user consent: SOL, IDE-R/USB-R, KVM, the redirection listener, VNC port 5900 and the consent policy
-(REFERENCE.md 7.1-7.3).
+(docs/amt-reference.md 7.1-7.3).
 
 Redirection is the unit (units/base.py). It reads AMT_RedirectionService, CIM_KVMRedirectionSAP,
 IPS_KVMRedirectionSettingData and IPS_OptInService, and writes in the order Intel's tools use: RequestStateChange of the
@@ -9,7 +9,7 @@ redirection service (SOL/IDE-R), RequestStateChange of the KVM access point, Put
 (ListenerEnabled), then Put of the KVM settings and of the consent service.
 
 What the device does not let a console change is not sent, and is reported in `not_applicable` instead of failing:
-consent required for everything and its display timeout are fixed in client control mode (REFERENCE.md 3.5), the MEBx
+consent required for everything and its display timeout are fixed in client control mode (docs/amt-reference.md 3.5), the MEBx
 may forbid changing the consent policy remotely (CanModifyOptInPolicy), KVM switched off in the MEBx can only be
 switched on there, and Standard Manageability devices have no KVM at all.
 """
@@ -30,7 +30,7 @@ KVM_SESSION_TIMEOUT = (0, 255)
 CONSENT_DISPLAY_TIMEOUT = (10, 4095)
 CONSENT_CODE_TIMEOUT = (60, 900)
 RFB_PASSWORD_LENGTH = 8
-# CIM_KVMRedirectionSAP.EnabledState: 2 enabled, 6 enabled but no session open (REFERENCE.md 7.2).
+# CIM_KVMRedirectionSAP.EnabledState: 2 enabled, 6 enabled but no session open (docs/amt-reference.md 7.2).
 KVM_ENABLED_STATES = (2, 6)
 CAN_MODIFY_OPT_IN_POLICY = 1
 # The Put bodies of IPS_OptInService carry what Intel's tools send back: the read-only state fields are left out.

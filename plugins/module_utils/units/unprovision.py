@@ -41,15 +41,15 @@ MODE_PARTIAL = "partial"
 TRANSPORT_NETWORK = "network"
 TRANSPORT_LOCAL = "local"
 METHODS = {MODE_FULL: "Unprovision", MODE_PARTIAL: "PartialUnprovision"}
-# Unprovision's ProvisioningMode input: 1 is what every known client sends (REFERENCE.md 3.1).
+# Unprovision's ProvisioningMode input: 1 is what every known client sends (docs/amt-reference.md 3.1).
 PROVISIONING_MODE_CURRENT = 1
 PT_STATUS_BLOCKING_COMPONENT = 2076
-# From release 12.0 the Auditor can no longer block unprovisioning (REFERENCE.md 3.1).
+# From release 12.0 the Auditor can no longer block unprovisioning (docs/amt-reference.md 3.1).
 AUDITOR_CANNOT_BLOCK_FROM_MAJOR = 12
 DNS_SUFFIX_SURVIVES_FROM_MAJOR = 12
 POLL_INTERVAL = 1.0
 PORT_PROBE_TIMEOUT = 3.0
-# What a partial unprovision keeps (REFERENCE.md 3.1).
+# What a partial unprovision keeps (docs/amt-reference.md 3.1).
 PARTIAL_KEEPS = ["admin_account", "tls_psk_keys", "host_name", "domain_name", "provisioning_server_address"]
 
 

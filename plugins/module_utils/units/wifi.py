@@ -1,6 +1,6 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The wireless profiles AMT uses out-of-band, and the Wi-Fi port settings around them (REFERENCE.md 5).
+"""The wireless profiles AMT uses out-of-band, and the Wi-Fi port settings around them (docs/amt-reference.md 5).
 
 validate(want) checks the desired state against AMT's rules before anything is sent; read(client) reads the device;
 plan(state, want) lists the changes; apply(client, state, changes, done) makes them, reading each one back;
@@ -16,7 +16,7 @@ import ssl
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import embedded, epr, optional
-from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit, refuse
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
 # The security and encryption a profile may use: the device's names (schema) minus open networks, WEP and OWE.
@@ -31,7 +31,7 @@ EAP_METHODS = {
     "eap_fast_gtc": 5, "eap_md5": 6, "eap_psk": 7, "eap_sim": 8, "eap_aka": 9, "eap_fast_tls": 10,
 }
 EAP_METHOD_NAMES = dict((value, name) for name, value in EAP_METHODS.items())
-# EAP methods that authenticate with the client certificate instead of a password (REFERENCE.md 5.1).
+# EAP methods that authenticate with the client certificate instead of a password (docs/amt-reference.md 5.1).
 CERTIFICATE_EAP_METHODS = frozenset(["eap_tls", "eap_fast_tls"])
 SERVER_NAME_COMPARISON = {"full_name": 2, "domain_suffix": 3}
 SERVER_NAME_COMPARISON_NAMES = dict((value, name) for name, value in SERVER_NAME_COMPARISON.items())
@@ -46,12 +46,12 @@ SETTINGS_ID_PREFIX = "Intel(r) AMT:WiFi Endpoint Settings "
 IEEE8021X_ID_PREFIX = "Intel(r) AMT:IEEE 802.1x Settings "
 CERTIFICATE_ID_PREFIX = "Intel(r) AMT Certificate: Handle: "
 BSS_TYPE_INFRASTRUCTURE = 3
-# The character rule consoles known to work with the firmware enforce; the firmware's own is unpublished (REFERENCE.md 5.2).
+# The character rule consoles known to work with the firmware enforce; the firmware's own is unpublished (docs/amt-reference.md 5.2).
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _HEX_PSK = re.compile(r"^[0-9A-Fa-f]{64}$")
 MAX_PRIORITY = 255
 
-# Advice for the ReturnValues AddWiFiSettings / UpdateWiFiSettings answer with (REFERENCE.md 5.1, 8.2).
+# Advice for the ReturnValues AddWiFiSettings / UpdateWiFiSettings answer with (docs/amt-reference.md 5.1, 8.2).
 _PROFILE_WRITE_ADVICE = {
     1: "the firmware does not support this kind of profile",
     3: "the firmware refused the profile's settings: check the security, encryption and passphrase against what the device supports",
@@ -61,18 +61,14 @@ _PROFILE_WRITE_ADVICE = {
 }
 
 
-def _fail(option, rule):
-    raise InvalidInputError("%s: %s" % (option, rule))
-
-
 def _validate_passphrase(option, passphrase):
     if _HEX_PSK.match(passphrase):
         return
     if not 8 <= len(passphrase) <= 63:
-        _fail(option, "a WPA passphrase must be 8 to 63 printable ASCII characters, or exactly 64 hexadecimal digits (got %d characters)"
+        refuse(option, "a WPA passphrase must be 8 to 63 printable ASCII characters, or exactly 64 hexadecimal digits (got %d characters)"
               % len(passphrase))
     if any(not 32 <= ord(char) <= 126 for char in passphrase):
-        _fail(option, "a WPA passphrase may contain only printable ASCII characters (space to ~)")
+        refuse(option, "a WPA passphrase may contain only printable ASCII characters (space to ~)")
 
 
 def _validate_certificate(option, value):
@@ -82,36 +78,36 @@ def _validate_certificate(option, value):
     if text.isdigit():
         return
     if not text.startswith(PEM_CERTIFICATE_BEGIN):
-        _fail(option, "give a certificate handle on the device (a number) or one PEM certificate")
+        refuse(option, "give a certificate handle on the device (a number) or one PEM certificate")
     if text.count(PEM_CERTIFICATE_BEGIN) > 1:
-        _fail(option, "give one PEM certificate, not a bundle: each certificate is its own handle on the device")
+        refuse(option, "give one PEM certificate, not a bundle: each certificate is its own handle on the device")
     try:
         certificate_der(text)
     except ValueError:
-        _fail(option, "the PEM certificate could not be decoded")
+        refuse(option, "the PEM certificate could not be decoded")
 
 
 def _validate_ieee8021x(prefix, security, settings):
     option = prefix + "ieee8021x"
     if security not in ("wpa2_8021x", "wpa_8021x"):
         if settings:
-            _fail(option, "802.1X settings apply only to security wpa2_8021x or wpa_8021x (got %s)" % security)
+            refuse(option, "802.1X settings apply only to security wpa2_8021x or wpa_8021x (got %s)" % security)
         return
     if not settings:
-        _fail(option, "security %s needs 802.1X settings (eap_method and its credentials)" % security)
+        refuse(option, "security %s needs 802.1X settings (eap_method and its credentials)" % security)
     method = settings.get("eap_method")
     if method not in EAP_METHODS:
-        _fail(option + ".eap_method", "must be one of %s" % ", ".join(sorted(EAP_METHODS)))
+        refuse(option + ".eap_method", "must be one of %s" % ", ".join(sorted(EAP_METHODS)))
     if method in CERTIFICATE_EAP_METHODS:
         if not settings.get("client_certificate"):
-            _fail(option + ".client_certificate", "%s authenticates with a client certificate, which AMT requires" % method)
+            refuse(option + ".client_certificate", "%s authenticates with a client certificate, which AMT requires" % method)
     elif not settings.get("password"):
-        _fail(option + ".password", "%s authenticates with a password, which AMT needs whenever the profile is written" % method)
+        refuse(option + ".password", "%s authenticates with a password, which AMT needs whenever the profile is written" % method)
     comparison = settings.get("server_certificate_name_comparison")
     if comparison is not None and comparison not in SERVER_NAME_COMPARISON:
-        _fail(option + ".server_certificate_name_comparison", "must be one of %s" % ", ".join(sorted(SERVER_NAME_COMPARISON)))
+        refuse(option + ".server_certificate_name_comparison", "must be one of %s" % ", ".join(sorted(SERVER_NAME_COMPARISON)))
     if comparison is not None and not settings.get("server_certificate_name"):
-        _fail(option + ".server_certificate_name_comparison", "needs server_certificate_name")
+        refuse(option + ".server_certificate_name_comparison", "needs server_certificate_name")
     _validate_certificate(option + ".client_certificate", settings.get("client_certificate"))
     _validate_certificate(option + ".ca_certificate", settings.get("ca_certificate"))
 
@@ -120,37 +116,37 @@ def validate_profile(prefix, profile):
     """Raise InvalidInputError naming the option of profile (prefix e.g. 'profiles[1].') that breaks AMT's rules."""
     name = profile.get("name")
     if not name or not _PROFILE_NAME.match(name):
-        _fail(prefix + "name", "a profile name must be 1 to 32 letters or digits")
+        refuse(prefix + "name", "a profile name must be 1 to 32 letters or digits")
     if profile.get("state", "present") == "absent":
         return
     ssid = profile.get("ssid")
     if not ssid:
-        _fail(prefix + "ssid", "is required when state is present")
+        refuse(prefix + "ssid", "is required when state is present")
     if len(ssid.encode("utf-8")) > 32 or any(ord(char) < 32 for char in ssid):
-        _fail(prefix + "ssid", "an SSID is at most 32 bytes (UTF-8) without control characters")
+        refuse(prefix + "ssid", "an SSID is at most 32 bytes (UTF-8) without control characters")
     priority = profile.get("priority")
     if priority is None:
-        _fail(prefix + "priority", "is required when state is present")
+        refuse(prefix + "priority", "is required when state is present")
     if not 0 <= priority <= MAX_PRIORITY:
-        _fail(prefix + "priority", "must be between 0 and %d (got %d)" % (MAX_PRIORITY, priority))
+        refuse(prefix + "priority", "must be between 0 and %d (got %d)" % (MAX_PRIORITY, priority))
     security = profile.get("security")
     if security in REFUSED_SECURITY:
-        _fail(prefix + "security", "open and shared-key (WEP) networks are refused: anyone can join or impersonate them;"
+        refuse(prefix + "security", "open and shared-key (WEP) networks are refused: anyone can join or impersonate them;"
                                    " use wpa2_psk, wpa3_sae or wpa2_8021x")
     if security not in SECURITY:
-        _fail(prefix + "security", "must be one of %s (got %s)" % (", ".join(sorted(SECURITY)), security))
+        refuse(prefix + "security", "must be one of %s (got %s)" % (", ".join(sorted(SECURITY)), security))
     encryption = profile.get("encryption") or "ccmp"
     if encryption not in ENCRYPTION:
-        _fail(prefix + "encryption", "must be ccmp or tkip: AMT refuses WEP and unencrypted profiles (got %s)" % encryption)
+        refuse(prefix + "encryption", "must be ccmp or tkip: AMT refuses WEP and unencrypted profiles (got %s)" % encryption)
     if security == "wpa3_sae" and encryption != "ccmp":
-        _fail(prefix + "encryption", "WPA3-SAE requires ccmp")
+        refuse(prefix + "encryption", "WPA3-SAE requires ccmp")
     passphrase = profile.get("passphrase")
     if security in PSK_SECURITY:
         if not passphrase:
-            _fail(prefix + "passphrase", "security %s needs a passphrase, which AMT needs whenever the profile is written" % security)
+            refuse(prefix + "passphrase", "security %s needs a passphrase, which AMT needs whenever the profile is written" % security)
         _validate_passphrase(prefix + "passphrase", passphrase)
     elif passphrase:
-        _fail(prefix + "passphrase", "applies only to PSK security (wpa2_psk, wpa3_sae, wpa_psk)")
+        refuse(prefix + "passphrase", "applies only to PSK security (wpa2_psk, wpa3_sae, wpa_psk)")
     _validate_ieee8021x(prefix, security, profile.get("ieee8021x"))
 
 
@@ -161,12 +157,12 @@ def validate(want):
         prefix = "profiles[%d]." % index if want["profiles_option"] else ""
         validate_profile(prefix, profile)
         if profile["name"] in names:
-            _fail(prefix + "name", "profile %s is listed twice" % profile["name"])
+            refuse(prefix + "name", "profile %s is listed twice" % profile["name"])
         names.add(profile["name"])
     if want.get("local_profile_sync") not in (None,) + tuple(LOCAL_PROFILE_SYNC):
-        _fail("local_profile_sync", "must be one of %s" % ", ".join(sorted(LOCAL_PROFILE_SYNC)))
+        refuse("local_profile_sync", "must be one of %s" % ", ".join(sorted(LOCAL_PROFILE_SYNC)))
     if want.get("wifi_port") not in (None,) + tuple(WIFI_PORT):
-        _fail("wifi_port", "must be one of %s" % ", ".join(sorted(WIFI_PORT)))
+        refuse("wifi_port", "must be one of %s" % ", ".join(sorted(WIFI_PORT)))
 
 
 def certificate_der(pem):
