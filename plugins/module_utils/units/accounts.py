@@ -81,7 +81,7 @@ def _sid_from_text(option, text):
         refuse(option, "a SID's authority is at most 48 bits and each sub-authority at most 32 bits")
     if _SID_HEADER_BYTES + 4 * len(subs) > MAX_SID_BYTES:
         refuse(option, "AMT takes SIDs of at most %d bytes, that is at most %d sub-authorities (got %d)"
-              % (MAX_SID_BYTES, (MAX_SID_BYTES - _SID_HEADER_BYTES) // 4, len(subs)))
+               % (MAX_SID_BYTES, (MAX_SID_BYTES - _SID_HEADER_BYTES) // 4, len(subs)))
     return bytes([1, len(subs)]) + authority.to_bytes(6, "big") + b"".join(sub.to_bytes(4, "little") for sub in subs)
 
 
@@ -280,7 +280,7 @@ def _plan_present(account, existing, want, admin_username):
     if existing is None:
         if account["type"] == DIGEST and account["password"] is None:
             refuse(account["password_option"], "needed to create %s: AMT stores only its hash, written when the account is created"
-                  % _label(account))
+                   % _label(account))
         return _change("add", account, password=account["type"] == DIGEST)
     if AUDIT_LOG in existing["realms"] and AUDIT_LOG not in account["realms"]:
         _refuse_auditor_change(existing)

@@ -66,7 +66,7 @@ def _validate_passphrase(option, passphrase):
         return
     if not 8 <= len(passphrase) <= 63:
         refuse(option, "a WPA passphrase must be 8 to 63 printable ASCII characters, or exactly 64 hexadecimal digits (got %d characters)"
-              % len(passphrase))
+               % len(passphrase))
     if any(not 32 <= ord(char) <= 126 for char in passphrase):
         refuse(option, "a WPA passphrase may contain only printable ASCII characters (space to ~)")
 
@@ -132,7 +132,7 @@ def validate_profile(prefix, profile):
     security = profile.get("security")
     if security in REFUSED_SECURITY:
         refuse(prefix + "security", "open and shared-key (WEP) networks are refused: anyone can join or impersonate them;"
-                                   " use wpa2_psk, wpa3_sae or wpa2_8021x")
+                                    " use wpa2_psk, wpa3_sae or wpa2_8021x")
     if security not in SECURITY:
         refuse(prefix + "security", "must be one of %s (got %s)" % (", ".join(sorted(SECURITY)), security))
     encryption = profile.get("encryption") or "ccmp"
