@@ -138,7 +138,7 @@ def test_tables_are_well_formed():
 
 
 def test_the_compared_generation_serves_every_gated_class():
-    assert int(FIRMWARE.split(".")[0]) >= max(availability.FIRST_MAJOR.values())
+    assert int(FIRMWARE.split(".", maxsplit=1)[0]) >= max(availability.FIRST_MAJOR.values())
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -195,10 +195,9 @@ def test_a_configured_device_leaves_no_table_unchecked(start_fleet, digest_clien
     assert {"RealmName", "ServicePrincipalName"} <= answered["AMT_KerberosSettingData"][0]
 
 
-def test_an_older_generation_lacks_its_gated_classes_and_matches_the_tables_otherwise(start_fleet, digest_client,
-                                                                                       completeness_pki):
+def test_an_older_generation_lacks_its_gated_classes_and_matches_the_tables_otherwise(start_fleet, digest_client, completeness_pki):
     _device, console = _console(start_fleet, digest_client, completeness_pki, "acm", OLD_FIRMWARE)
     faults, _answered = _compare(console, TABLES)
-    lacking = {name for name, major in availability.FIRST_MAJOR.items() if int(OLD_FIRMWARE.split(".")[0]) < major}
+    lacking = {name for name, major in availability.FIRST_MAJOR.items() if int(OLD_FIRMWARE.split(".", maxsplit=1)[0]) < major}
     assert lacking and lacking <= set(faults)
     assert set(faults.values()) == {"DestinationUnreachable"}, faults
