@@ -22,7 +22,7 @@ import re
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr
-from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit
+from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit, refuse
 from ansible_collections.oob.amt.plugins.module_utils.units.wifi import certificate_der
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
@@ -55,10 +55,6 @@ _METHOD_ADVICE = {
 }
 
 
-def _fail(option, rule):
-    raise InvalidInputError("%s: %s" % (option, rule))
-
-
 def info_format(address):
     """InfoFormat of an address: IPv4, IPv6 or a host name (FQDN); None when it is none of them."""
     try:
@@ -74,55 +70,55 @@ def info_format(address):
 def _validate_server(prefix, server):
     address = server.get("address")
     if not address or len(address) > MAX_ADDRESS or info_format(address) is None:
-        _fail(prefix + "address", "an IPv4 or IPv6 address or a host name of at most %d characters" % MAX_ADDRESS)
+        refuse(prefix + "address", "an IPv4 or IPv6 address or a host name of at most %d characters" % MAX_ADDRESS)
     if server.get("state", "present") == "absent":
         return
     port = server.get("port")
     if port is None or not 0 < port < 65536:
-        _fail(prefix + "port", "must be between 1 and 65535 (got %s)" % port)
+        refuse(prefix + "port", "must be between 1 and 65535 (got %s)" % port)
     cn = server.get("cn")
     if cn is not None and len(cn) > MAX_CN:
-        _fail(prefix + "cn", "at most %d characters" % MAX_CN)
+        refuse(prefix + "cn", "at most %d characters" % MAX_CN)
     if info_format(address) != INFO_FORMAT_FQDN and not cn:
-        _fail(prefix + "cn", "a server given by IP address needs the common name its certificate carries")
+        refuse(prefix + "cn", "a server given by IP address needs the common name its certificate carries")
     certificate, username, password = server.get("certificate"), server.get("username"), server.get("password")
     if certificate is not None:
         if username is not None or password is not None:
-            _fail(prefix + "certificate", "a server authenticates AMT by certificate or by username and password, not both")
+            refuse(prefix + "certificate", "a server authenticates AMT by certificate or by username and password, not both")
         if not str(certificate).isdigit():
-            _fail(prefix + "certificate", "the handle of a certificate on the device that has its private key (a number)")
+            refuse(prefix + "certificate", "the handle of a certificate on the device that has its private key (a number)")
         return
     if username is not None and not _USERNAME.match(username):
-        _fail(prefix + "username", "1 to 16 letters or digits")
+        refuse(prefix + "username", "1 to 16 letters or digits")
     if password is not None and password not in (SECRET_MASK, SECRET_WRITTEN_MASK) and not 0 < len(password) <= MAX_PASSWORD:
-        _fail(prefix + "password", "1 to %d characters" % MAX_PASSWORD)
+        refuse(prefix + "password", "1 to %d characters" % MAX_PASSWORD)
     if (username is None) != (password is None):
-        _fail(prefix + ("password" if password is None else "username"), "username and password go together")
+        refuse(prefix + ("password" if password is None else "username"), "username and password go together")
 
 
 def _validate_policy(prefix, policy):
     trigger = policy.get("trigger")
     if trigger not in TRIGGERS:
-        _fail(prefix + "trigger", "must be one of %s" % ", ".join(sorted(TRIGGERS)))
+        refuse(prefix + "trigger", "must be one of %s" % ", ".join(sorted(TRIGGERS)))
     servers = policy.get("servers") or []
     if not 0 < len(servers) <= MAX_SERVERS_PER_POLICY:
-        _fail(prefix + "servers", "a policy names 1 or %d servers (got %d)" % (MAX_SERVERS_PER_POLICY, len(servers)))
+        refuse(prefix + "servers", "a policy names 1 or %d servers (got %d)" % (MAX_SERVERS_PER_POLICY, len(servers)))
     if len(set(server.lower() for server in servers)) != len(servers):
-        _fail(prefix + "servers", "a server is listed twice")
+        refuse(prefix + "servers", "a server is listed twice")
     lifetime = policy.get("tunnel_lifetime") or 0
     if not 0 <= lifetime <= MAX_TUNNEL_LIFETIME:
-        _fail(prefix + "tunnel_lifetime", "seconds between 0 (no limit) and %d" % MAX_TUNNEL_LIFETIME)
+        refuse(prefix + "tunnel_lifetime", "seconds between 0 (no limit) and %d" % MAX_TUNNEL_LIFETIME)
     interval, daily_at = policy.get("interval"), policy.get("daily_at")
     if trigger != "periodic":
         if interval is not None or daily_at is not None:
-            _fail(prefix + ("interval" if interval is not None else "daily_at"), "applies only to trigger periodic")
+            refuse(prefix + ("interval" if interval is not None else "daily_at"), "applies only to trigger periodic")
         return
     if (interval is None) == (daily_at is None):
-        _fail(prefix + "interval", "a periodic policy needs either interval (seconds) or daily_at (HH:MM)")
+        refuse(prefix + "interval", "a periodic policy needs either interval (seconds) or daily_at (HH:MM)")
     if interval is not None and not 0 < interval <= 0xFFFFFFFF:
-        _fail(prefix + "interval", "seconds, at least 1")
+        refuse(prefix + "interval", "seconds, at least 1")
     if daily_at is not None and not _DAILY.match(daily_at):
-        _fail(prefix + "daily_at", "a time of day as HH:MM (got %s)" % daily_at)
+        refuse(prefix + "daily_at", "a time of day as HH:MM (got %s)" % daily_at)
 
 
 def validate(options):
@@ -136,11 +132,11 @@ def validate(options):
         _validate_server(prefix, server)
         key = server["address"].lower()
         if key in addresses:
-            _fail(prefix + "address", "server %s is listed twice" % server["address"])
+            refuse(prefix + "address", "server %s is listed twice" % server["address"])
         addresses.add(key)
         servers.append(server)
     if sum(1 for server in servers if server["state"] == "present") > MAX_SERVERS:
-        _fail("servers", "AMT holds at most %d servers" % MAX_SERVERS)
+        refuse("servers", "AMT holds at most %d servers" % MAX_SERVERS)
     policies = options.get("policies")
     if policies is not None:
         triggers = set()
@@ -148,19 +144,19 @@ def validate(options):
             prefix = "policies[%d]." % index
             _validate_policy(prefix, policy)
             if policy["trigger"] in triggers:
-                _fail(prefix + "trigger", "one policy per trigger (%s is listed twice)" % policy["trigger"])
+                refuse(prefix + "trigger", "one policy per trigger (%s is listed twice)" % policy["trigger"])
             triggers.add(policy["trigger"])
     root = options.get("mps_root_certificate")
     if root is not None:
         if root.count("-----BEGIN CERTIFICATE-----") != 1:
-            _fail("mps_root_certificate", "one PEM certificate, the CA that signed the servers' TLS certificates")
+            refuse("mps_root_certificate", "one PEM certificate, the CA that signed the servers' TLS certificates")
         try:
             root = certificate_der(root)
         except ValueError:
-            _fail("mps_root_certificate", "the PEM certificate could not be decoded")
+            refuse("mps_root_certificate", "the PEM certificate could not be decoded")
     user_initiated = options.get("user_initiated")
     if user_initiated is not None and user_initiated not in USER_INITIATED:
-        _fail("user_initiated", "must be one of %s" % ", ".join(sorted(USER_INITIATED)))
+        refuse("user_initiated", "must be one of %s" % ", ".join(sorted(USER_INITIATED)))
     want = {
         "servers": servers,
         "purge": bool(options.get("purge")),
@@ -170,7 +166,7 @@ def validate(options):
         "update_password": options.get("update_password") or "on_create",
     }
     if not servers and not want["purge"] and policies is None and user_initiated is None and root is None:
-        _fail("servers", "nothing to manage: give servers, purge, policies, user_initiated or mps_root_certificate")
+        refuse("servers", "nothing to manage: give servers, purge, policies, user_initiated or mps_root_certificate")
     return want
 
 
@@ -339,8 +335,8 @@ def _server_plan(state, want):
         prefix = "servers[%d]." % index
         if server.get("certificate") is None and server.get("password") in (None, SECRET_MASK, SECRET_WRITTEN_MASK):
             what = "the mask results show in place of the password" if server.get("password") else "no username and password"
-            _fail(prefix + "password", "server %s must be %s, and AMT needs its username and password (or certificate) to add it;"
-                  " this task gives %s" % (server["address"], "added" if existing is None else "removed and added again", what))
+            refuse(prefix + "password", "server %s must be %s, and AMT needs its username and password (or certificate) to add it;"
+                   " this task gives %s" % (server["address"], "added" if existing is None else "removed and added again", what))
         if existing is not None:
             removed.append(existing)
         added.append(server)
@@ -378,7 +374,7 @@ def plan(state, want):
     for index, policy in enumerate(want["policies"] or []):
         missing = [address for address in policy["servers"] if address.lower() not in final_servers]
         if missing:
-            _fail("policies[%d].servers" % index, "%s is not among the device's servers after this task" % ", ".join(missing))
+            refuse("policies[%d].servers" % index, "%s is not among the device's servers after this task" % ", ".join(missing))
     changes = [{"action": "remove_policy", "policy": policy} for policy in policy_removed]
     changes += [{"action": "remove_server", "server": server} for server in removed]
     if want["mps_root_certificate"] is not None and not state["mps_root_certificate"]:

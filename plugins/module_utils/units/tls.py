@@ -33,8 +33,8 @@ except ImportError:
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr
 from ansible_collections.oob.amt.plugins.module_utils.amt.schema import as_bool, as_list
-from ansible_collections.oob.amt.plugins.module_utils.units.base import Unit
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
+from ansible_collections.oob.amt.plugins.module_utils.units.base import Unit, refuse
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, NotPermittedError
 
 SERVICE = schema.AMT_PUBLIC_KEY_MANAGEMENT_SERVICE
 ENDPOINT_COLLECTION_NAME = "TLSProtocolEndpoint Instances Collection"
@@ -43,10 +43,6 @@ SHA256_RSA = 1
 KEY_LENGTHS = (2048, 3072)
 # TrustedCN entries are RFC 1035 names (docs/amt-reference.md 7.4).
 _MAX_NAME = 253
-
-
-def _fail(option, rule):
-    raise InvalidInputError("%s: %s" % (option, rule))
 
 
 def fingerprint(der):
@@ -60,7 +56,7 @@ def load_pem_certificates(option, text):
     try:
         certificates = x509.load_pem_x509_certificates(text.encode("utf-8"))
     except ValueError:
-        _fail(option, "must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)")
+        refuse(option, "must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)")
     return certificates
 
 
@@ -112,7 +108,7 @@ def _validate_names(option, names, allow_ip):
     for name in names:
         text = str(name).strip()
         if not text or len(text) > _MAX_NAME or any(character.isspace() for character in text):
-            _fail(option, "each entry must be a DNS name%s of at most %d characters without spaces, got %r" % (
+            refuse(option, "each entry must be a DNS name%s of at most %d characters without spaces, got %r" % (
                 " or IP address" if allow_ip else "", _MAX_NAME, name))
         normalised.append(text.lower() if not allow_ip else _normal_san(text))
     return normalised
@@ -141,19 +137,19 @@ class Tls(Unit):
         if options is None:
             return None
         if not HAS_CRYPTOGRAPHY:
-            _fail("server_certificate", "needs the Python library cryptography on the controller")
+            refuse("server_certificate", "needs the Python library cryptography on the controller")
         certificate = dict(options["server_certificate"])
         certificate["common_name"] = (certificate.get("common_name") or "").strip()
         if not certificate["common_name"] or len(certificate["common_name"]) > 64:
-            _fail("server_certificate.common_name", "must be 1 to 64 characters")
+            refuse("server_certificate.common_name", "must be 1 to 64 characters")
         certificate["subject_alt_names"] = sorted(set(_validate_names(
             "server_certificate.subject_alt_names", certificate.get("subject_alt_names") or [], True)))
         if certificate.get("key_length", 2048) not in KEY_LENGTHS:
-            _fail("server_certificate.key_length", "must be one of %s" % ", ".join(str(length) for length in KEY_LENGTHS))
+            refuse("server_certificate.key_length", "must be one of %s" % ", ".join(str(length) for length in KEY_LENGTHS))
         if not 1 <= certificate.get("validity_days", 365) <= 3650:
-            _fail("server_certificate.validity_days", "must be between 1 and 3650")
+            refuse("server_certificate.validity_days", "must be between 1 and 3650")
         if not 0 <= certificate.get("renew_before_days", 30) < certificate.get("validity_days", 365):
-            _fail("server_certificate.renew_before_days", "must be 0 or more and less than validity_days")
+            refuse("server_certificate.renew_before_days", "must be 0 or more and less than validity_days")
         want = {
             "server_certificate": certificate,
             "issuer": self._issuer(options),
@@ -173,7 +169,7 @@ class Tls(Unit):
                 want["private_key"] = _private_key_blob(options["private_key"], given)
             common_name, _organization, sans = _names_of(given)
             if common_name != certificate["common_name"] or sorted(_normal_san(name) for name in sans) != certificate["subject_alt_names"]:
-                _fail("certificate", "must carry server_certificate's common_name and subject_alt_names (it has CN %r and %s)" % (
+                refuse("certificate", "must carry server_certificate's common_name and subject_alt_names (it has CN %r and %s)" % (
                     common_name, sans))
         for index, text in enumerate(options["trusted_root_certificates"] or []):
             for root in load_pem_certificates("trusted_root_certificates[%d]" % index, text):
@@ -182,15 +178,15 @@ class Tls(Unit):
                 except x509.ExtensionNotFound:
                     is_ca = False
                 if not is_ca:
-                    _fail("trusted_root_certificates[%d]" % index, "must be a CA certificate (basic constraints CA:TRUE)")
+                    refuse("trusted_root_certificates[%d]" % index, "must be a CA certificate (basic constraints CA:TRUE)")
                 want["trusted_roots"].append(root)
         if want["mutual_authentication"]:
             if not want["trusted_roots"]:
-                _fail("mutual_authentication", "needs trusted_root_certificates: the device accepts only clients they issued")
+                refuse("mutual_authentication", "needs trusted_root_certificates: the device accepts only clients they issued")
             if not (options.get("client_cert") and options.get("client_key")):
-                _fail("mutual_authentication", "needs client_cert and client_key, or the task could not reach the device after the change")
+                refuse("mutual_authentication", "needs client_cert and client_key, or the task could not reach the device after the change")
         if want["trusted_cn"] and not want["mutual_authentication"]:
-            _fail("trusted_cn", "applies only with mutual_authentication=true")
+            refuse("trusted_cn", "applies only with mutual_authentication=true")
         if not want["local_tls"] and want["local_accept_non_secure_connections"] is False:
             want["local_accept_non_secure_connections"] = None
         return want
@@ -200,19 +196,19 @@ class Tls(Unit):
         """(certificate, private key) of the issuer, or None when no issuer is given."""
         if not options.get("issuer_certificate"):
             if options.get("issuer_private_key"):
-                _fail("issuer_private_key", "needs issuer_certificate")
+                refuse("issuer_private_key", "needs issuer_certificate")
             return None
         if not options.get("issuer_private_key"):
-            _fail("issuer_certificate", "needs issuer_private_key")
+            refuse("issuer_certificate", "needs issuer_private_key")
         issuer = load_pem_certificates("issuer_certificate", options["issuer_certificate"])[0]
         passphrase = options.get("issuer_private_key_passphrase")
         try:
             key = serialization.load_pem_private_key(options["issuer_private_key"].encode("utf-8"),
                                                      password=passphrase.encode("utf-8") if passphrase else None)
         except (ValueError, TypeError):
-            _fail("issuer_private_key", "must be a PEM private key, with issuer_private_key_passphrase when it is encrypted")
+            refuse("issuer_private_key", "must be a PEM private key, with issuer_private_key_passphrase when it is encrypted")
         if _public_key_der_any(key.public_key()) != _public_key_der_any(issuer.public_key()):
-            _fail("issuer_private_key", "must be the key of issuer_certificate")
+            refuse("issuer_private_key", "must be the key of issuer_certificate")
         return issuer, key
 
     # --- reading -------------------------------------------------------------------------------------------
@@ -503,11 +499,11 @@ def _private_key_blob(text, certificate):
     try:
         key = serialization.load_pem_private_key(text.encode("utf-8"), password=None)
     except (ValueError, TypeError):
-        _fail("private_key", "must be an unencrypted PEM private key")
+        refuse("private_key", "must be an unencrypted PEM private key")
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size not in KEY_LENGTHS:
-        _fail("private_key", "must be an RSA key of %s bits" % " or ".join(str(length) for length in KEY_LENGTHS))
+        refuse("private_key", "must be an RSA key of %s bits" % " or ".join(str(length) for length in KEY_LENGTHS))
     if _public_key_der_any(key.public_key()) != _public_key_der_any(certificate.public_key()):
-        _fail("private_key", "must be the key of certificate")
+        refuse("private_key", "must be the key of certificate")
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
     return base64.b64encode(der).decode("ascii")
 
