@@ -36,6 +36,8 @@ test: venv
 	@started=$$SECONDS
 	printf '\n==== seed ansible-test offline pip bootstrap ====\n'
 	tools/seed-ansible-test.sh "$(PYTHON)"
+	printf '\n==== headless browser for the report test ====\n'
+	tools/ensure-chromium.sh
 	printf '\n==== stage the checkout ====\n'
 	tools/stage-collection.sh "$(CI_ROOT)"
 	status=0
