@@ -192,6 +192,9 @@ def test_a_configured_device_leaves_no_table_unchecked(start_fleet, digest_clien
     assert {"IPAddress", "SubnetMask", "DefaultGateway", "PrimaryDNS", "SecondaryDNS"} <= wired
     [profile] = answered["AMT_8021XProfile"]
     assert {"AuthenticationProtocol", "ClientCertificate", "ServerCertificateIssue", "Username"} <= profile
+    [settings] = answered["IPS_IEEE8021xSettings"]  # the same wired profile, seen through the IPS class
+    assert {"AuthenticationProtocol", "RoamingIdentity", "ServerCertificateName", "Username"} <= settings
+    assert len(answered["IPS_8021xCredentialContext"]) == 2  # its client certificate and trusted root
     assert {"RealmName", "ServicePrincipalName"} <= answered["AMT_KerberosSettingData"][0]
 
 
