@@ -153,7 +153,7 @@ def _request_only(module, unit, state, outcome):
                             " is given. Have the result's csr signed and give it as certificate" % unit.renewal_reason(state))
 
 
-def _check_hostname(module, unit):
+def check_hostname(module, unit):
     names = set(unit.want["server_certificate"]["subject_alt_names"]) | {unit.want["server_certificate"]["common_name"].lower()}
     hostname = module.hostname.strip("[]").lower()
     if unit.want["issuer"] is not None and hostname not in names:
@@ -166,7 +166,7 @@ def apply(module, unit, outcome, restart_timeout):
 
     module is the AmtModule whose client and connect() reach the device; restart_timeout bounds the wait after the commit.
     """
-    _check_hostname(module, unit)
+    check_hostname(module, unit)
     client = module.client
     state = read_state(unit, client)
     changes = unit.plan(state)

@@ -1,0 +1,296 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""amt_baseline against a mixed simulated fleet: CCM with the factory's weak settings, ACM with a TLS change whose commit
+answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
+mid-run, and inputs refused before anything is sent.
+
+Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2), old firmware (.21) and factory (.31), 217 ACM with TLS,
+219 a device that drops mid-run; 127.77.219.250 has no listener.
+"""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
+
+from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
+from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import IDS
+from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES
+
+UNREACHABLE = "127.77.219.250"
+CCM = {"first_address": "127.77.216.1", "local_first_address": "127.78.216.1"}
+ACM = {"first_address": "127.77.217.1", "local_first_address": "127.78.217.1"}
+LEGACY = {"first_address": "127.77.216.21", "local_first_address": "127.78.216.21"}
+FACTORY = {"first_address": "127.77.216.31", "local_first_address": "127.78.216.31"}
+DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
+# What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
+WEAK_CCM = ("AMT-AUD-03", "AMT-AUD-04", "AMT-TLS-04", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01")
+
+
+def _make_ca(name):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+
+
+@pytest.fixture(scope="module")
+def ccm_fleet(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("baseline-ccm"), 2, "ccm", CCM)
+    yield fleet
+    fleet.stop()
+
+
+def by_id(result):
+    return dict((entry["id"], entry) for entry in result["controls"])
+
+
+def assert_no_write(result):
+    assert all(entry["writes"] == [] for entry in result["controls"]), [entry for entry in result["controls"] if entry["writes"]]
+
+
+def assert_well_formed(result):
+    assert not result.get("failed"), result
+    assert set(result["summary"]) == set(STATUSES)
+    assert sum(result["summary"].values()) == len(result["controls"])
+    for entry in result["controls"]:
+        assert entry["status"] in STATUSES, entry
+        assert set(entry) == {"id", "title", "severity", "status", "reason", "actions", "writes", "error", "fix"}, entry
+
+
+def redirection_of(target):
+    client = target.client()
+    try:
+        return (client.get("AMT_RedirectionService")["EnabledState"], client.get("CIM_KVMRedirectionSAP")["EnabledState"],
+                client.get("AMT_WebUIService")["EnabledState"])
+    finally:
+        client.close()
+
+
+def test_weak_ccm_device_check_mode_first_run_and_a_second_run_that_sends_nothing(ccm_fleet, tmp_path):
+    target = device(ccm_fleet, 0)
+    before = redirection_of(target)
+    check = run_play(tmp_path, ccm_fleet.inventory_path, [
+        ("check", "amt_baseline", target.connection(), {"check_mode": True, "diff": True})], hosts=target.name)["check"]
+    after_check = redirection_of(target)
+    runs = run_play(tmp_path, ccm_fleet.inventory_path, [
+        ("first", "amt_baseline", target.connection()),
+        ("second", "amt_baseline", target.connection()),
+    ], hosts=target.name)
+    first, second = runs["first"], runs["second"]
+    for result in (check, first, second):
+        assert_well_formed(result)
+        assert [entry["id"] for entry in result["controls"]] == list(IDS)
+        assert result["device"] == {"uuid": target.vars["amt_uuid"], "firmware": target.vars["amt_firmware"], "control_mode": "ccm",
+                                    "hostname": target.vars["amt_hostname"]}
+    # Check mode: the drift exactly, nothing sent.
+    assert check["changed"] is True and check["tls"] is None
+    assert_no_write(check)
+    drifted = dict((entry["id"], entry["actions"]) for entry in check["controls"] if entry["status"] == "drifted" and entry["actions"])
+    assert sorted(drifted) == sorted(WEAK_CCM), drifted
+    assert drifted["AMT-REDIR-02"] == ["turn KVM off"]
+    assert drifted["AMT-WEB-01"] == ["turn the web UI off"]
+    assert drifted["AMT-TLS-04"][-1].startswith("commit the TLS changes")
+    assert check["diff"]["before"]["AMT-REDIR-02"]["kvm"] is True and check["diff"]["after"]["AMT-REDIR-02"]["kvm"] is False
+    assert after_check == before
+    # First run: each of them changed, every write confirmed and read back.
+    changed = by_id(first)
+    assert first["changed"] is True and first["indeterminate"] is False
+    assert sorted(entry["id"] for entry in first["controls"] if entry["status"] == "changed") == sorted(WEAK_CCM)
+    for control_id in WEAK_CCM:
+        assert changed[control_id]["actions"] == drifted[control_id]
+        assert changed[control_id]["writes"] and all(write["status"] == "confirmed" and write["verified"]
+                                                     for write in changed[control_id]["writes"]), changed[control_id]
+    assert redirection_of(target) != before
+    # Second run: compliant, no write, and fewer requests than any run that changed something.
+    assert second["changed"] is False
+    assert_no_write(second)
+    assert all(by_id(second)[control_id]["status"] == "compliant" for control_id in WEAK_CCM)
+    assert second["summary"]["changed"] == 0 and second["summary"]["failed"] == 0
+    assert second["amt_requests"] < first["amt_requests"]
+    # Observed and manual controls are judged alike in every run.
+    for control_id in ("AMT-PROV-01", "AMT-PROV-02", "AMT-MEBX-02", "AMT-NET-01"):
+        assert by_id(check)[control_id]["status"] == by_id(second)[control_id]["status"]
+    assert by_id(second)["AMT-PROV-02"]["status"] == "drifted" and "ccm" in by_id(second)["AMT-PROV-02"]["reason"]
+    assert by_id(second)["AMT-MEBX-02"]["status"] == "manual" and by_id(second)["AMT-MEBX-02"]["reason"]
+
+
+def test_exceptions_are_reported_with_their_reason_and_never_changed(ccm_fleet, tmp_path):
+    target = device(ccm_fleet, 1)
+    kiosk = "KVM needed on the kiosk group"
+    runs = run_play(tmp_path, ccm_fleet.inventory_path, [
+        ("observe", "amt_baseline", dict(target.connection(), controls=["AMT-WEB-01", "AMT-REDIR-02"], enforce=False)),
+        ("one control observed", "amt_baseline", dict(target.connection(), controls=["AMT-WEB-01"],
+                                                      baseline={"AMT-WEB-01": {"enforce": False}})),
+        ("excepted", "amt_baseline", dict(target.connection(), controls=["AMT-REDIR-02", "AMT-WEB-01"],
+                                          exceptions={"AMT-REDIR-02": kiosk})),
+    ], hosts=target.name)
+    observe, one, excepted = runs["observe"], runs["one control observed"], runs["excepted"]
+    for result in (observe, one):
+        assert_well_formed(result)
+        assert result["changed"] is False
+        assert_no_write(result)
+    assert [(entry["id"], entry["status"], entry["actions"]) for entry in observe["controls"]] == [
+        ("AMT-REDIR-02", "drifted", ["turn KVM off"]), ("AMT-WEB-01", "drifted", ["turn the web UI off"])]
+    assert by_id(one)["AMT-WEB-01"]["status"] == "drifted"
+    assert_well_formed(excepted)
+    entries = by_id(excepted)
+    assert list(entries) == ["AMT-REDIR-02", "AMT-WEB-01"]
+    assert entries["AMT-REDIR-02"]["status"] == "excepted" and entries["AMT-REDIR-02"]["reason"] == kiosk
+    assert entries["AMT-REDIR-02"]["writes"] == [] and entries["AMT-REDIR-02"]["actions"] == ["turn KVM off"]
+    assert entries["AMT-WEB-01"]["status"] == "changed"
+    assert excepted["summary"] == dict((status, 0) for status in STATUSES) | {"excepted": 1, "changed": 1}
+    _sol_ider, kvm, web_ui = redirection_of(target)
+    assert kvm in ("2", "6") and web_ui == "3"
+
+
+def test_refused_inputs_name_their_setting_before_anything_is_sent(tmp_path):
+    connection = {"hostname": UNREACHABLE, "password": "Unused-Passw0rd!", "timeout": 5}
+    cases = {
+        "unknown control": ({"controls": ["AMT-TLS-01", "AMT-XYZ-99"]}, "controls", "unknown control id 'AMT-XYZ-99'; known: AMT-PROV-01"),
+        "unknown baseline id": ({"baseline": {"AMT-XYZ-99": {}}}, "baseline", "unknown control id 'AMT-XYZ-99'"),
+        "unknown setting": ({"baseline": {"AMT-REDIR-02": {"kvn": False}}}, "baseline.AMT-REDIR-02.kvn", "unknown setting"),
+        "not a bool": ({"baseline": {"AMT-REDIR-02": {"kvm": "perhaps"}}}, "baseline.AMT-REDIR-02.kvm", ""),
+        "bad choice": ({"baseline": {"AMT-REDIR-03": {"user_consent": "sometimes"}}}, "baseline.AMT-REDIR-03.user_consent", ""),
+        "unit rule": ({"baseline": {"AMT-REDIR-03": {"consent_code_timeout": 5}}}, "baseline.AMT-REDIR-03.consent_code_timeout",
+                      "must be between 60 and 900"),
+        "audit event": ({"baseline": {"AMT-AUD-03": {"events": {"kvm": ["no_such_event"]}}}}, "baseline.AMT-AUD-03.events.kvm",
+                        "unknown event no_such_event"),
+        "empty reason": ({"exceptions": {"AMT-REDIR-02": " "}}, "exceptions.AMT-REDIR-02", "needs a reason"),
+        "unknown secret": ({"secrets": {"admin_password": "x"}}, "secrets.admin_password", "unknown secret"),
+        "settings not a mapping": ({"baseline": {"AMT-WEB-01": "off"}}, "baseline.AMT-WEB-01", "must be a mapping"),
+    }
+    results, output = run_cases(tmp_path, {"amt_baseline": {}}, dict((case, args) for case, (args, _option, _rule) in cases.items()),
+                                common_args=connection)
+    for case, (_args, option, rule) in cases.items():
+        assert_refused_before_sending(results["amt_baseline"][case], option, rule, "module")
+    assert "admin_password" not in output or "Unused-Passw0rd!" not in output
+
+
+def _mei_local_account(target):
+    return MeiClient(target.vars["amt_mei_socket"], timeout=10).get_local_system_account()
+
+
+def test_a_factory_device_fails_prov_01_and_nothing_else_is_judged(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "factory", FACTORY)
+    try:
+        name = sorted(fleet.hosts)[0]
+        host = fleet.hosts[name]
+        username, password = _mei_local_account(type("Target", (), {"vars": host}))
+        result = run_play(tmp_path, fleet.inventory_path, [
+            ("local", "amt_baseline", {"hostname": host["amt_local_hostname"], "username": username, "password": password,
+                                       "use_tls": False}),
+        ], hosts=name)["local"]
+    finally:
+        fleet.stop()
+    assert_well_formed(result)
+    entries = by_id(result)
+    assert result["changed"] is False and result["device"]["control_mode"] == "pre"
+    assert entries["AMT-PROV-01"]["status"] == "drifted" and "pre" in entries["AMT-PROV-01"]["reason"]
+    assert "amt_provision" in entries["AMT-PROV-01"]["fix"]
+    assert entries["AMT-REDIR-02"]["status"] == "not_applicable" and "not provisioned" in entries["AMT-REDIR-02"]["reason"]
+    assert entries["AMT-NET-01"]["status"] == "manual"
+    assert result["summary"]["changed"] == 0 and result["summary"]["failed"] == 0
+    assert_no_write(result)
+
+
+def test_old_firmware_with_advisories_drifts_on_fw_01(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "ccm", LEGACY, firmware="11.0.0.1000")
+    try:
+        target = device(fleet, 0)
+        result = run_play(tmp_path, fleet.inventory_path, [
+            ("legacy", "amt_baseline", dict(target.connection(use_tls=False), controls=["AMT-FW-01", "AMT-TLS-01", "AMT-TLS-02"]),
+             {"check_mode": True}),
+        ], hosts=target.name)["legacy"]
+    finally:
+        fleet.stop()
+    assert_well_formed(result)
+    entries = by_id(result)
+    assert entries["AMT-FW-01"]["status"] == "drifted"
+    assert "INTEL-SA-00075" in entries["AMT-FW-01"]["reason"] and "OEM" in entries["AMT-FW-01"]["fix"]
+    affected = [advisory["advisory"] for advisory in result["advisories"] if advisory["status"] == "affected"]
+    assert affected[0] == "INTEL-SA-00075"
+    assert_no_write(result)
+
+
+def test_a_device_that_drops_mid_run_fails_the_rest_as_unreachable(tmp_path):
+    # After its first successful RequestStateChange (KVM off, the first write of the run) the device refuses connections.
+    fleet = start_fleet(tmp_path, 1, "ccm", DROPPING, faults="restart-after=RequestStateChange:300")
+    try:
+        target = device(fleet, 0)
+        result = run_play(tmp_path, fleet.inventory_path, [
+            ("dropping", "amt_baseline", target.connection(timeout=5)),
+        ], hosts=target.name)["dropping"]
+    finally:
+        fleet.stop()
+    assert_well_formed(result)
+    entries = by_id(result)
+    kvm = entries["AMT-REDIR-02"]
+    assert kvm["status"] == "failed" and kvm["error"]["kind"] in ("unreachable", "tls"), kvm
+    assert kvm["writes"] == [{"action": "turn KVM off", "status": "confirmed", "verified": False}]
+    assert result["changed"] is True
+    for control_id in ("AMT-AUD-03", "AMT-REDIR-01", "AMT-WEB-01", "AMT-TLS-04"):
+        assert entries[control_id]["status"] == "failed" and entries[control_id]["error"]["kind"] == "unreachable", entries[control_id]
+        assert entries[control_id]["writes"] == []
+    # Observed and manual controls rest on what was read before the loss.
+    assert entries["AMT-PROV-02"]["status"] == "drifted" and entries["AMT-NET-01"]["status"] == "manual"
+
+
+def _latency_fleet(tmp_path, addresses, profile, knobs):
+    state_dir, inventory_path = tmp_path / "state", tmp_path / "inventory.yml"
+    command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", "1", "--profile", profile, "--seed", "11",
+               "--first-address", addresses["first_address"], "--local-first-address", addresses["local_first_address"],
+               "--state-dir", str(state_dir), "--inventory", str(inventory_path)]
+    for knob, value in knobs.items():
+        command += ["--latency-set", "%s=%s" % (knob, value)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_until_serving(process, 1)
+    return Fleet(process, inventory_path, state_dir)
+
+
+def test_acm_tls_change_last_with_its_commit_answer_lost_then_nothing(tmp_path):
+    certificate, key = _make_ca("oob.amt baseline test CA")
+    ca_path = tmp_path / "site-ca.pem"
+    ca_path.write_text(certificate, encoding="utf-8")
+    fleet = _latency_fleet(tmp_path, ACM, "acm", {"tls_commit_cut_chance": 1})
+    try:
+        target = device(fleet, 0)
+        baseline = {"AMT-TLS-01": {"server_certificate": {"common_name": "amt-baseline.example.com",
+                                                          "subject_alt_names": [target.vars["amt_hostname"]]},
+                                   "issuer_certificate": certificate}}
+        args = {"baseline": baseline, "secrets": {"tls_ca_key": key}}
+        first = run_play(tmp_path, fleet.inventory_path, [
+            ("first", "amt_baseline", dict(target.connection(timeout=60), **args), {"diff": True}),
+        ], hosts=target.name)["first"]
+        second = run_play(tmp_path, fleet.inventory_path, [
+            ("second", "amt_baseline", dict(target.connection(ca_path=str(ca_path), timeout=60), **args)),
+        ], hosts=target.name)["second"]
+    finally:
+        fleet.stop()
+    assert_well_formed(first)
+    entries = by_id(first)
+    tls = entries["AMT-TLS-01"]
+    assert tls["status"] == "changed", tls
+    commit = [write for write in tls["writes"] if write["action"].startswith("commit")]
+    # The answer was lost: the commit is never sent again; reaching the device over the new certificate confirms it.
+    assert commit == [{"action": commit[0]["action"], "status": "confirmed", "verified": True}], tls["writes"]
+    assert first["tls"]["port"] == 16993 and first["tls"]["use_tls"] is True and first["tls"]["cert_fingerprint"]
+    assert first["diff"]["before"]["AMT-TLS-01"]["server_certificate"] != first["diff"]["after"]["AMT-TLS-01"]["server_certificate"]
+    assert_well_formed(second)
+    assert second["changed"] is False and second["tls"] is None
+    assert_no_write(second)
+    assert by_id(second)["AMT-TLS-01"]["status"] == "compliant"
