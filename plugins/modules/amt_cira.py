@@ -15,6 +15,8 @@ description:
   - AMT cannot update a server or a policy; a changed one is removed and added again. Policies are removed before the
     servers they name and added after them, as Intel's rpc-go does.
   - Every change is read back before the next one is made.
+  - C(oob.amt.amt_info)'s C(amt.network.mps_servers), C(cira_policies) and C(cira_user_initiated) can be given back to
+    O(servers), O(policies) and O(user_initiated) unchanged; the module then changes nothing.
 version_added: 0.1.0
 author:
   - oob.amt contributors (@oob-amt)
@@ -96,6 +98,16 @@ options:
       daily_at:
         description: For a periodic policy, the time of day (HH:MM) AMT connects, instead of O(policies[].interval).
         type: str
+      mps_type:
+        description:
+          - Where AMT uses the policy's servers (C(AMT_RemoteAccessPolicyAppliesToMPS.MpsType)) - V(external) outside the
+            organisation's network, as environment detection decides, V(internal) inside it, or V(both).
+          - AMT binds a new policy's servers as external; another type is set afterwards by a Put of each binding, and a
+            changed type is set in place without removing the policy.
+          - Firmware before AMT 11.6 reports no type; its servers count as external and another type is refused.
+        type: str
+        choices: [external, internal, both]
+        default: external
   user_initiated:
     description: Which of the BIOS and the host OS may ask AMT to open a tunnel.
     type: str
@@ -134,6 +146,7 @@ EXAMPLES = r"""
         interval: 25
       - trigger: user_initiated
         servers: [mps.example.com]
+        mps_type: both
     user_initiated: bios_and_os
     mps_root_certificate: "{{ lookup('file', 'mps-root-ca.pem') }}"
   delegate_to: localhost
@@ -183,7 +196,9 @@ cira:
       elements: dict
       sample: [{"address": "mps.example.com", "port": 4433, "cn": "mps.example.com"}]
     policies:
-      description: Every remote-access policy (trigger, servers, tunnel_lifetime, interval, daily_at).
+      description:
+        - Every remote-access policy (trigger, servers, tunnel_lifetime, interval, daily_at, mps_type).
+        - C(mps_type) is the type of the policy's first server; AMT keeps one per server, and this module sets them all alike.
       type: list
       elements: dict
     user_initiated:
@@ -219,6 +234,7 @@ def main():
                 "tunnel_lifetime": {"type": "int", "default": 0},
                 "interval": {"type": "int"},
                 "daily_at": {"type": "str"},
+                "mps_type": {"type": "str", "choices": sorted(cira.MPS_TYPES), "default": cira.DEFAULT_MPS_TYPE},
             }},
             user_initiated={"type": "str", "choices": sorted(cira.USER_INITIATED)},
             mps_root_certificate={"type": "str"},

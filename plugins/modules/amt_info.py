@@ -263,9 +263,12 @@ amt:
           type: str
     network:
       description:
-        - Network interfaces, web UI, environment detection and CIRA servers.
+        - Network interfaces, web UI, environment detection and CIRA (servers, remote-access policies, user-initiated connections).
         - C(web_ui_enabled), C(detection_domains) and C(detection_ipv6_prefixes) are M(oob.amt.amt_general)'s options, with
           its values, and can be given back to it unchanged.
+        - C(mps_servers), C(cira_policies) and C(cira_user_initiated) are M(oob.amt.amt_cira)'s options O(oob.amt.amt_cira#module:servers),
+          O(oob.amt.amt_cira#module:policies) and O(oob.amt.amt_cira#module:user_initiated), with its values, and can be given
+          back to it unchanged.
       returned: when the network subset is gathered
       type: dict
       contains:
@@ -287,10 +290,25 @@ amt:
           elements: str
         mps_servers:
           description:
-            - Configured CIRA management presence servers (address, port, cn), as O(oob.amt.amt_cira#module:servers) names them.
+            - Configured CIRA management presence servers as O(oob.amt.amt_cira#module:servers) names them - address, port, cn
+              and how each authenticates AMT - C(certificate) (the handle of its certificate), or C(username) with
+              C(password) always masked (AMT never returns it).
             - Null when the class is absent.
           type: list
           elements: dict
+        cira_policies:
+          description:
+            - The remote-access policies as O(oob.amt.amt_cira#module:policies) names them (trigger, servers, tunnel_lifetime,
+              interval, daily_at, mps_type), in trigger order.
+            - Null when the CIRA classes are absent.
+          type: list
+          elements: dict
+        cira_user_initiated:
+          description:
+            - Which of the BIOS and the host OS may ask AMT to open a CIRA tunnel (V(disabled), V(bios), V(os), V(bios_and_os)),
+              as O(oob.amt.amt_cira#module:user_initiated) names it.
+            - Null when the class is absent.
+          type: str
     tls:
       description:
         - TLS of the network (remote) and local (LMS) interfaces and the server certificate in use.

@@ -58,13 +58,15 @@ def run(fleets, tmp_path):
     return run_module
 
 
-def device_view(fleets, fleet_name):
-    """What the device holds: (address, port, CN) of each server, (trigger, ExtendedData) of each policy, and the bindings."""
+def device_view(fleets, fleet_name, types=False):
+    """What the device holds: (address, port, CN) of each server, (trigger, ExtendedData) of each policy, and the bindings
+    (policy, order of access), or with types=True (policy, order of access, MpsType)."""
     client = SimulatedDevice(fleets[fleet_name], sorted(fleets[fleet_name].hosts)[0]).client()
     try:
         servers = [(sap["AccessInfo"], sap["Port"], sap.get("CN")) for sap in client.enumerate(SAP)]
         rules = [(rule["Trigger"], rule.get("ExtendedData")) for rule in client.enumerate(RULE)]
-        bindings = [(item["PolicySet"]["selectors"]["PolicyRuleName"], item["OrderOfAccess"]) for item in client.enumerate(BINDING)]
+        bindings = [(item["PolicySet"]["selectors"]["PolicyRuleName"], item["OrderOfAccess"]) + ((item.get("MpsType"),) if types else ())
+                    for item in client.enumerate(BINDING)]
         return servers, rules, bindings
     finally:
         client.close()
@@ -88,7 +90,7 @@ def test_servers_and_policy_checked_applied_once_and_stable(run, fleets, fleet_n
                                                [("Periodic", "0")])
     assert applied["diff"]["after"]["servers"][0]["password"] == "******** (written)"
     assert applied["cira"]["policies"] == [{"trigger": "periodic", "servers": ["mps.example.test"], "tunnel_lifetime": 0,
-                                            "interval": 25, "daily_at": None}]
+                                            "interval": 25, "daily_at": None, "mps_type": "external"}]
     assert again["cira"]["user_initiated"] == "bios"
     for result in (checked, applied, again):
         assert MPS_PASSWORD not in json.dumps(result)
@@ -122,16 +124,57 @@ def test_purge_and_policies_replace_what_is_not_listed(run, fleets):
     assert device_view(fleets, "acm") == ([("192.0.2.44", "8443", "mps2.example.test")], [("2", "AAAAAQAAAAgAAAAe")], [("Periodic", "0")])
 
 
-@pytest.mark.parametrize("fleet_name", ["ccm", "acm"])
-def test_amt_info_servers_given_back_change_nothing(run, fleet_name):
+# The ACM device keeps its trusted roots untouched here: test_the_mps_root_is_added_once_before_the_servers adds one later.
+@pytest.mark.parametrize("fleet_name, trust_the_root", [("ccm", True), ("acm", False)])
+def test_amt_info_cira_given_back_changes_nothing(run, fleets, fleet_name, trust_the_root):
     clean(run, fleet_name)
-    _set, info = run(fleet_name, {"servers": [SERVER, SECOND], "policies": [PERIODIC]},
-                     ({"gather_subset": ["network"]}, {"module": "amt_info"}))
-    servers = info["amt"]["network"]["mps_servers"]
-    assert servers == [{"address": "mps.example.test", "port": 4433, "cn": "mps.example.test"},
-                       {"address": "192.0.2.44", "port": 8443, "cn": "mps2.example.test"}]
-    (given_back,) = run(fleet_name, {"servers": servers, "purge": True})
+    both = {"trigger": "alert", "servers": ["192.0.2.44", "mps.example.test"], "mps_type": "both", "tunnel_lifetime": 60}
+    task = {"servers": [SERVER, SECOND], "policies": [PERIODIC, both], "user_initiated": "os"}
+    if trust_the_root:
+        with open(fleets[fleet_name].group_vars["amt_ca_path"], encoding="utf-8") as handle:
+            task["mps_root_certificate"] = handle.read()
+    _set, info = run(fleet_name, task,
+                     ({"gather_subset": ["network", "tls"]}, {"module": "amt_info"}))
+    network = info["amt"]["network"]
+    assert network["mps_servers"] == [
+        {"address": "mps.example.test", "port": 4433, "cn": "mps.example.test", "username": "meshuser", "password": "********"},
+        {"address": "192.0.2.44", "port": 8443, "cn": "mps2.example.test", "username": "meshuser", "password": "********"}]
+    assert network["cira_policies"] == [
+        {"trigger": "alert", "servers": ["192.0.2.44", "mps.example.test"], "tunnel_lifetime": 60, "interval": None, "daily_at": None,
+         "mps_type": "both"},
+        {"trigger": "periodic", "servers": ["mps.example.test"], "tunnel_lifetime": 0, "interval": 25, "daily_at": None,
+         "mps_type": "external"}]
+    assert network["cira_user_initiated"] == "os"
+    (given_back,) = run(fleet_name, {"servers": network["mps_servers"], "purge": True, "policies": network["cira_policies"],
+                                     "user_initiated": network["cira_user_initiated"]})
     assert given_back["changed"] is False and given_back["writes"] == [], given_back
+    # Both servers authenticate by username: AMT-CIRA-02 fails only for want of a trusted root; AMT-CIRA-03 shows the policies.
+    amt = info["amt"]
+    cira_02 = [finding["observed"] for finding in amt["findings"] if finding["id"] == "AMT-CIRA-02"]
+    if trust_the_root or amt["tls"]["trusted_root_certificates"]:
+        assert cira_02 == [], cira_02
+    else:
+        assert cira_02 == ["2 MPS server(s) configured but the device trusts no root certificate: it cannot verify an MPS's TLS certificate"]
+    (policies,) = [check for check in amt["manual_checks"] if check["id"] == "AMT-CIRA-03"]
+    assert "alert to 192.0.2.44, mps.example.test (both MPS, tunnel_lifetime 60)" in policies["reason"]
+    assert "user-initiated connections (os)" in policies["reason"]
+    for result in (info, given_back):
+        assert MPS_PASSWORD not in json.dumps(result)
+
+
+def test_mps_type_is_set_in_place_checked_and_stable(run, fleets):
+    clean(run, "acm")
+    internal = dict(PERIODIC, mps_type="internal")
+    added, checked, retyped, again = run("acm", {"servers": [SERVER], "policies": [internal]}, ({"policies": [dict(PERIODIC, mps_type="both")]}, CHECK),
+                                         {"policies": [dict(PERIODIC, mps_type="both")]}, {"policies": [dict(PERIODIC, mps_type="both")]})
+    assert added["actions"] == ["add MPS mps.example.test:4433", "add periodic policy (mps.example.test)",
+                                "set the periodic policy's MPS mps.example.test to internal"], added
+    assert all(write["status"] == "confirmed" and write["verified"] for write in added["writes"]), added
+    assert checked["changed"] is True and checked["writes"] == [] and checked["actions"] == ["set the periodic policy's MPS mps.example.test to both"]
+    assert checked["diff"]["before"]["policies"][0]["mps_type"] == "internal" and checked["diff"]["after"]["policies"][0]["mps_type"] == "both"
+    assert retyped["actions"] == checked["actions"] and retyped["writes"][0]["verified"] is True, retyped
+    assert again["changed"] is False and again["writes"] == [], again
+    assert device_view(fleets, "acm", types=True)[2] == [("Periodic", "0", "2")]
 
 
 def test_the_mps_root_is_added_once_before_the_servers(run, fleets):
@@ -174,9 +217,12 @@ def test_a_server_given_back_with_the_mask_cannot_be_added(run, fleets):
 
 def test_firmware_before_11_6_without_mps_type(run, fleets):
     task = {"servers": [SERVER], "policies": [PERIODIC]}
-    applied, again = run("old", task, task)
+    applied, again, refused = run("old", task, task, {"servers": [SERVER], "policies": [dict(PERIODIC, mps_type="internal")]})
     assert applied["changed"] is True and again["changed"] is False, again
-    assert device_view(fleets, "old")[2] == [("Periodic", "0")]
+    assert again["cira"]["policies"][0]["mps_type"] == "external"
+    assert refused["failed"] is True and refused["error"] == "not_permitted" and refused["writes"] == [], refused
+    assert refused["msg"].startswith("policies[0].mps_type: this firmware reports no MpsType")
+    assert device_view(fleets, "old", types=True)[2] == [("Periodic", "0", None)]
 
 
 # (case, module args without the connection, option named, rule, checked by): every rule of cira.validate and the spec.
@@ -204,6 +250,7 @@ BAD_INPUT = [
     ("root", {"mps_root_certificate": "not a certificate"}, "mps_root_certificate", "one PEM certificate", "module"),
     ("trigger", {"policies": [dict(PERIODIC, trigger="hourly")]}, "trigger", "must be one of", "ansible"),
     ("user_initiated", {"user_initiated": "always"}, "user_initiated", "must be one of", "ansible"),
+    ("mps_type", {"policies": [dict(PERIODIC, mps_type="everywhere")]}, "mps_type", "must be one of", "ansible"),
 ]
 
 

@@ -45,11 +45,12 @@ OVER_HTTP = {
 # OptimizeEnumeration, so an enumeration that fits one page is a single request:
 # firmware = challenge + Enumerate of CIM_SoftwareIdentity.
 FIRMWARE_REQUESTS = 2
-# all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA class):
-# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 4 + tls 4 (settings, credential context, certificates and
+# all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA server or policy):
+# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 6 (ports, web UI, environment detection, and as amt_cira
+# reads them the MPS servers, the policies and the user-initiated service) + tls 4 (settings, credential context, certificates and
 # key pairs, as amt_tls reads them) + users 7 + wifi 3 (the port settings, the Wi-Fi port and the profiles, as
 # amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
-ALL_REQUESTS = 31
+ALL_REQUESTS = 33
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def expected_requests_for_all(amt):
         "firmware": enumeration,
         "provisioning": 2 * get,
         "general": get + method,
-        "network": enumeration + 2 * get + enumeration,
+        "network": enumeration + 2 * get,
         "tls": 4 * enumeration,
         "users": 3 * method + get + method + len(users["accounts"] + users["system_accounts"]) * method,
         "wifi": get + 2 * enumeration if "local_profile_sync" in amt["wifi"] else absent,
@@ -154,7 +155,20 @@ def expected_requests_for_all(amt):
         counts["network"] += absent - get
     if users["kerberos"] is None:
         counts["users"] += absent - get
+    counts["network"] += cira_requests(amt["network"])
     return sum(counts.values())
+
+
+def cira_requests(network):
+    """The CIRA reads: servers, then policies, then their bindings, credentials and usernames only when there is something
+    to bind or authenticate, and the user-initiated service."""
+    enumeration, get, absent = 1, 1, 1
+    if network["mps_servers"] is None:
+        return absent
+    servers = network["mps_servers"]
+    return (enumeration + enumeration + (enumeration if network["cira_policies"] else 0) + (enumeration if servers else 0)
+            + (enumeration if any(server.get("username") for server in servers) else 0)
+            + (get if network["cira_user_initiated"] is not None else absent))
 
 
 def test_plain_http_on_firmware_affected_by_sa_00075(legacy_fleet, tmp_path):

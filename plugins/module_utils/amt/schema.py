@@ -100,6 +100,10 @@ REDIRECTION_SOL_BIT = 2
 # AMT_UserInitiatedConnectionService (docs/amt-reference.md 7.7)
 USER_INITIATED_CONNECTION_STATE = {32768: "disabled", 32769: "bios", 32770: "os", 32771: "bios_and_os"}
 
+# AMT_RemoteAccessPolicyAppliesToMPS.MpsType: whether AMT uses the server outside the organisation's network, inside it,
+# or both; external when the firmware does not report it (go-wsman-messages pkg/wsman/amt/remoteaccess, "Default is outside").
+MPS_TYPE = {0: "external", 1: "internal", 2: "both"}
+
 # IPS_OptInService (docs/amt-reference.md 7.3)
 OPT_IN_REQUIRED = {0: "none", 1: "kvm", 4294967295: "all"}
 OPT_IN_STATE = {0: "not_started", 1: "requested", 2: "displayed", 3: "received", 4: "in_session"}

@@ -248,6 +248,30 @@ def _environment_detection(facts, _features):
                   % (", ".join(network["detection_domains"]) or "none", ", ".join(network["detection_ipv6_prefixes"]) or "none"))
 
 
+def _mps_authentication(facts, _features):
+    servers = facts["network"]["mps_servers"] or []
+    observed = ["MPS %s:%s has no credential: no AMT_RemoteAccessCredentialContext names a certificate or a username for it"
+                % (server["address"], server["port"]) for server in servers if not server.get("certificate") and not server.get("username")]
+    if servers and not facts["tls"]["trusted_root_certificates"]:
+        observed.append("%d MPS server(s) configured but the device trusts no root certificate: it cannot verify an MPS's TLS "
+                        "certificate" % len(servers))
+    return observed
+
+
+def _cira_policies(facts, _features):
+    network = facts["network"]
+    policies, user_initiated = network["cira_policies"] or [], network["cira_user_initiated"]
+    if not policies and user_initiated in (None, "disabled"):
+        return []  # No policy and no user-initiated connection: AMT opens no tunnel.
+    # Which tunnels are intended is the site's to say: the check can only show what the device holds.
+    shown = ["%s to %s (%s MPS, tunnel_lifetime %s%s)" % (
+        policy["trigger"], ", ".join(policy["servers"]), policy["mps_type"], policy["tunnel_lifetime"],
+        ", every %s s" % policy["interval"] if policy["interval"] else ", daily at %s" % policy["daily_at"] if policy["daily_at"] else "")
+        for policy in policies]
+    return Manual("compare the remote-access policies (%s) and user-initiated connections (%s) with the site's template. Set them "
+                  "with oob.amt.amt_cira (policies, user_initiated)" % ("; ".join(shown) or "none", user_initiated or "not reported"))
+
+
 CONTROLS = (
     Control("AMT-FW-01", HIGH, "Firmware at or above every fixed version", ("firmware",), _firmware_advisories,
             "Install the OEM BIOS/ME update that carries a fixed AMT firmware; AMT cannot update itself over WS-Man, so no module does it."),
@@ -305,6 +329,12 @@ CONTROLS = (
             "oob.amt.amt_general with web_ui_enabled: false."),
     Control("AMT-ENV-01", MEDIUM, "Environment detection set correctly", ("network",), _environment_detection,
             "oob.amt.amt_general with the site's detection_domains and detection_ipv6_prefixes."),
+    Control("AMT-CIRA-02", MEDIUM, "MPS authenticated by certificate or strong password; its root trusted", ("network", "tls"),
+            _mps_authentication,
+            "oob.amt.amt_cira with each server's certificate, or its username and a strong password from the vault (servers[],"
+            " update_password: always), and mps_root_certificate: the CA that signed the servers' TLS certificates."),
+    Control("AMT-CIRA-03", LOW, "Remote-access policies and user-initiated CIRA as intended", ("network",), _cira_policies,
+            "oob.amt.amt_cira with the site's policies (trigger, servers, mps_type) and user_initiated."),
 )
 
 # Controls WS-Man cannot settle on its own: (id, severity, title, why and what to do).
@@ -333,12 +363,6 @@ MANUAL_CHECKS = (
      "amt_info does not read AMT_ProvisioningCertificateHash; compare the enabled hashes with the site allowlist"),
     ("AMT-CIRA-01", MEDIUM, "Only the organisation's MPS servers configured",
      "compare amt.network.mps_servers with the site's MPS list; set them with oob.amt.amt_cira (servers, purge: true)"),
-    ("AMT-CIRA-02", MEDIUM, "MPS authenticated by certificate or strong password",
-     "AMT never returns the MPS credentials; write them from the vault with oob.amt.amt_cira (servers[].certificate, or"
-     " username and password with update_password: always)"),
-    ("AMT-CIRA-03", LOW, "Remote-access policies and user-initiated CIRA as intended",
-     "amt_info does not read the remote-access policies; set them with oob.amt.amt_cira (policies, user_initiated), whose"
-     " result reports them"),
 )
 
 

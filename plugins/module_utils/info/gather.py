@@ -76,11 +76,12 @@ def _interface(port):
 
 
 def read_network(client):
-    """The interfaces and CIRA servers; the web UI and environment detection as amt_general names them (and takes them back)."""
+    """The interfaces; the web UI and environment detection as amt_general names them, and CIRA's servers, policies and
+    user-initiated state as amt_cira names them (servers, policies, user_initiated); each module takes them back."""
     facts = {"interfaces": [_interface(port) for port in client.enumerate(schema.AMT_ETHERNET_PORT_SETTINGS)]}
     facts.update(describe_unit(General(parts=(WEB_UI, ENVIRONMENT_DETECTION)), client))
-    cira = optional(lambda: describe_unit(Cira(), client))
-    facts["mps_servers"] = None if cira is None else cira["servers"]
+    cira = optional(lambda: describe_unit(Cira(), client)) or {}
+    facts.update(mps_servers=cira.get("servers"), cira_policies=cira.get("policies"), cira_user_initiated=cira.get("user_initiated"))
     return facts
 
 

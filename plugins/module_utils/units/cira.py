@@ -7,11 +7,13 @@ Cira is the unit (units/base.py). It reads AMT_ManagementPresenceRemoteSAP, AMT_
 AMT_RemoteAccessPolicyAppliesToMPS, AMT_UserInitiatedConnectionService and the trusted roots, and writes in the order
 Intel's rpc-go does: policies are removed before the servers they name, servers are removed before servers are added,
 the MPS root certificate is added before the servers, and policies are added last. AMT has no update for either: a
-changed server or policy is removed and added again.
+changed server or policy is removed and added again. Only a binding's MpsType (whether AMT uses the server outside
+the organisation's network, inside it, or both) is changed in place, by a Put of AMT_RemoteAccessPolicyAppliesToMPS.
 
 MPS passwords are write-only: AMT never returns them, so an existing server is rewritten with its password only when
-its readable settings change or with update_password=always. Built with options=None the unit reads the servers
-only, as amt_info's network subset reports them (mps_servers), which can be given back to amt_cira's servers option.
+its readable settings change or with update_password=always. Built with options=None the unit reads everything but
+the MPS root (which only the task's certificate identifies), as amt_info's network subset reports it (mps_servers,
+cira_policies, cira_user_initiated), which can be given back to amt_cira's servers, policies and user_initiated options.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import ipaddress
 import re
 
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
-from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import epr, optional
 from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK, SECRET_WRITTEN_MASK, Unit, refuse
 from ansible_collections.oob.amt.plugins.module_utils.units.wifi import certificate_der
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
@@ -30,6 +32,8 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import Device
 TRIGGERS = {"user_initiated": 0, "alert": 1, "periodic": 2}
 TRIGGER_NAMES = dict((value, name) for name, value in TRIGGERS.items())
 USER_INITIATED = dict((name, value) for value, name in schema.USER_INITIATED_CONNECTION_STATE.items())
+MPS_TYPES = dict((name, value) for value, name in schema.MPS_TYPE.items())
+DEFAULT_MPS_TYPE = schema.MPS_TYPE[0]
 # AMT_ManagementPresenceRemoteSAP.InfoFormat and AddMpServer's AuthMethod.
 INFO_FORMAT_IPV4, INFO_FORMAT_IPV6, INFO_FORMAT_FQDN = 3, 4, 201
 AUTH_MUTUAL, AUTH_PASSWORD = 1, 2
@@ -105,6 +109,8 @@ def _validate_policy(prefix, policy):
         refuse(prefix + "servers", "a policy names 1 or %d servers (got %d)" % (MAX_SERVERS_PER_POLICY, len(servers)))
     if len(set(server.lower() for server in servers)) != len(servers):
         refuse(prefix + "servers", "a server is listed twice")
+    if (policy.get("mps_type") or DEFAULT_MPS_TYPE) not in MPS_TYPES:
+        refuse(prefix + "mps_type", "must be one of %s" % ", ".join(sorted(MPS_TYPES)))
     lifetime = policy.get("tunnel_lifetime") or 0
     if not 0 <= lifetime <= MAX_TUNNEL_LIFETIME:
         refuse(prefix + "tunnel_lifetime", "seconds between 0 (no limit) and %d" % MAX_TUNNEL_LIFETIME)
@@ -177,6 +183,7 @@ def _policy_view(policy):
         "tunnel_lifetime": policy.get("tunnel_lifetime") or 0,
         "interval": policy.get("interval"),
         "daily_at": policy.get("daily_at"),
+        "mps_type": policy.get("mps_type") or DEFAULT_MPS_TYPE,
     }
 
 
@@ -217,6 +224,8 @@ def periodic_data(policy):
 
 
 def _policies_from_device(rules, bindings, servers):
+    """Policies by trigger name, each with its servers in order of access and each server's MPS type (by address, lower
+    case); a binding without MpsType (firmware before 11.6) counts as external and is listed in "untyped"."""
     address_by_name = dict((server["name"], server["address"]) for server in servers)
     policies = {}
     for rule in rules:
@@ -238,25 +247,31 @@ def _policies_from_device(rules, bindings, servers):
         policy = by_rule_name.get(((binding.get("PolicySet") or {}).get("selectors") or {}).get("PolicyRuleName"))
         server = ((binding.get("ManagedElement") or {}).get("selectors") or {}).get("Name")
         if policy is not None and server in address_by_name:
-            policy["targets"].append((schema.as_int(binding.get("OrderOfAccess")) or 0, address_by_name[server]))
+            mps_type = schema.enum_name(schema.MPS_TYPE, binding.get("MpsType"))
+            policy["targets"].append((schema.as_int(binding.get("OrderOfAccess")) or 0, address_by_name[server], mps_type))
     for policy in policies.values():
-        policy["servers"] = [address for _order, address in sorted(policy.pop("targets"))]
+        targets = sorted(policy.pop("targets"), key=lambda target: target[:2])
+        policy["servers"] = [address for _order, address, _type in targets]
+        policy["mps_types"] = dict((address.lower(), mps_type or DEFAULT_MPS_TYPE) for _order, address, mps_type in targets)
+        policy["untyped"] = [address for _order, address, mps_type in targets if mps_type is None]
     return policies
 
 
 def read(client, want):
+    """The device's CIRA settings; want None (amt_info) reads all of them, the user-initiated service only where it exists."""
     servers = [_server_from_device(sap) for sap in client.enumerate(schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP)]
     state = {"servers": servers, "policies": None, "user_initiated": None, "mps_root_certificate": None}
-    if want is None:
-        return state
     rules = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_RULE)
     bindings = client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS) if rules else []
     state["policies"] = _policies_from_device(rules, bindings, servers)
     _read_authentication(client, servers)
-    if want["user_initiated"] is not None:
-        service = client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE)
+    if want is None:
+        service = optional(lambda: client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE))
+    else:
+        service = client.get(schema.AMT_USER_INITIATED_CONNECTION_SERVICE) if want["user_initiated"] is not None else None
+    if service is not None:
         state["user_initiated"] = schema.enum_name(schema.USER_INITIATED_CONNECTION_STATE, service.get("EnabledState"))
-    if want["mps_root_certificate"] is not None:
+    if want is not None and want["mps_root_certificate"] is not None:
         state["mps_root_certificate"] = want["mps_root_certificate"] in _trusted_roots(client)
     return state
 
@@ -382,13 +397,50 @@ def plan(state, want):
     changes += [{"action": "add_server", "server": server} for server in added]
     changes += [{"action": "add_policy", "policy": policy}
                 for policy in sorted(policy_added, key=lambda policy: TRIGGERS.get(policy["trigger"], 99))]
+    changes += _mps_type_changes(current_policies, wanted_policies, policy_removed, policy_added)
     if want["user_initiated"] is not None and state["user_initiated"] != want["user_initiated"]:
         changes.append({"action": "user_initiated", "state": want["user_initiated"]})
     return changes
 
 
+def _mps_type_changes(current_policies, wanted_policies, policy_removed, policy_added):
+    """Bindings whose MPS type must change. AddRemoteAccessPolicyRule binds its servers as external, so an added policy
+    needs one for each server of another type; a kept policy needs one for each server whose type differs from the task's.
+    A policy added again only because its servers changed keeps the types it had."""
+    added = dict((policy["trigger"], policy) for policy in policy_added)
+    removed = set(policy["trigger"] for policy in policy_removed)
+    changes = []
+    for trigger in sorted(set(added) | (set(current_policies) - removed), key=lambda trigger: TRIGGERS.get(trigger, 99)):
+        if trigger in added:
+            policy, types_now = added[trigger], {}
+        elif wanted_policies is not None and trigger in wanted_policies:
+            policy, types_now = dict(current_policies[trigger], mps_type=wanted_policies[trigger]["mps_type"]), current_policies[trigger]["mps_types"]
+        else:
+            continue
+        for address in policy["servers"]:
+            wanted = policy["mps_type"] if "mps_type" in policy else policy["mps_types"].get(address.lower(), DEFAULT_MPS_TYPE)
+            if types_now.get(address.lower(), DEFAULT_MPS_TYPE) != wanted:
+                changes.append({"action": "mps_type", "trigger": trigger, "server": address, "mps_type": wanted})
+    return changes
+
+
+def preflight(state, changes, want):
+    """A firmware that reports no MpsType (AMT before 11.6) is not asked to set one."""
+    untyped = [address for policy in (state["policies"] or {}).values() for address in policy["untyped"]]
+    retyped = [change for change in changes if change["action"] == "mps_type"]
+    if untyped and retyped:
+        triggers = [policy["trigger"] for policy in want["policies"] or []]
+        trigger = retyped[0]["trigger"]
+        option = "policies[%d].mps_type" % triggers.index(trigger) if trigger in triggers else "policies"
+        raise NotPermittedError("%s: this firmware reports no MpsType for its policies' servers (AMT before 11.6): they are "
+                                "all external, which is the only type it can be given" % option,
+                                class_name=schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS)
+
+
 def summary(change):
     action = change["action"]
+    if action == "mps_type":
+        return "set the %s policy's MPS %s to %s" % (change["trigger"], change["server"], change["mps_type"])
     if action == "user_initiated":
         return "set user-initiated connections %s" % change["state"]
     if action == "add_root":
@@ -419,7 +471,12 @@ def _describe_server(server):
 
 
 def _describe_policy(policy):
-    return dict((key, policy[key]) for key in ("trigger", "servers", "tunnel_lifetime", "interval", "daily_at"))
+    described = dict((key, policy[key]) for key in ("trigger", "servers", "tunnel_lifetime", "interval", "daily_at"))
+    # AMT types each binding; the policy shows its first server's type (amt_cira sets one type for all of them).
+    types = policy.get("mps_types")
+    described["mps_type"] = types.get(policy["servers"][0].lower(), DEFAULT_MPS_TYPE) if types and policy["servers"] \
+        else policy.get("mps_type", DEFAULT_MPS_TYPE)
+    return described
 
 
 def describe(state):
@@ -447,7 +504,11 @@ def after_state(state, changes):
         elif action == "remove_policy":
             policies.pop(change["policy"]["trigger"], None)
         elif action == "add_policy":
-            policies[change["policy"]["trigger"]] = change["policy"]
+            policy = change["policy"]
+            policies[policy["trigger"]] = dict(policy, mps_types=dict((address.lower(), DEFAULT_MPS_TYPE) for address in policy["servers"]))
+        elif action == "mps_type":
+            policy = policies[change["trigger"]]
+            policies[change["trigger"]] = dict(policy, mps_types=dict(policy["mps_types"], **{change["server"].lower(): change["mps_type"]}))
         elif action == "add_root":
             after["mps_root_certificate"] = True
         else:
@@ -492,6 +553,24 @@ def _server_reference(client, address):
     raise InvalidInputError("policies: server %s is not on the device" % address)
 
 
+def _put_mps_type(client, change):
+    server = _server_reference(client, change["server"])
+    rule = next((rule for rule in client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_RULE)
+                 if schema.as_int(rule.get("Trigger")) == TRIGGERS[change["trigger"]]), None)
+    if rule is None:
+        raise InvalidInputError("policies: the %s policy is not on the device" % change["trigger"])
+    policy = epr(schema.AMT_REMOTE_ACCESS_POLICY_RULE, dict((key, rule.get(key)) for key in (
+        "CreationClassName", "PolicyRuleName", "SystemCreationClassName", "SystemName")))
+    order = 0
+    for binding in client.enumerate(schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS):
+        if ((binding.get("PolicySet") or {}).get("selectors") or {}).get("PolicyRuleName") == rule.get("PolicyRuleName") and \
+                ((binding.get("ManagedElement") or {}).get("selectors") or {}).get("Name") == server["selectors"]["Name"]:
+            order = schema.as_int(binding.get("OrderOfAccess")) or 0
+    # The order of the properties and the two references as selectors are those of go-wsman-messages' Put.
+    binding = {"ManagedElement": server, "OrderOfAccess": order, "MpsType": MPS_TYPES[change["mps_type"]], "PolicySet": policy}
+    client.put(schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS, binding, selectors={"ManagedElement": server, "PolicySet": policy})
+
+
 def send(client, state, change):
     action = change["action"]
     if action == "remove_policy":
@@ -506,6 +585,8 @@ def send(client, state, change):
         inputs = [("Trigger", TRIGGERS[policy["trigger"]]), ("TunnelLifeTime", policy["tunnel_lifetime"]), ("ExtendedData", data)]
         inputs += [("MpServer", _server_reference(client, address)) for address in policy["servers"]]
         _invoke(client, "AddRemoteAccessPolicyRule", inputs, "the %s policy" % policy["trigger"])
+    elif action == "mps_type":
+        _put_mps_type(client, change)
     elif action == "add_root":
         client.invoke(schema.AMT_PUBLIC_KEY_MANAGEMENT_SERVICE, "AddTrustedRootCertificate",
                       [("CertificateBlob", base64.b64encode(change["der"]).decode("ascii"))])
@@ -527,6 +608,11 @@ def landed(client, change, want):
         if action == "remove_server":
             return not found
         return bool(found) and _same_server(found[0], change["server"])
+    if action == "mps_type":
+        stored = state["policies"].get(change["trigger"])
+        address = change["server"].lower()
+        return stored is not None and stored["mps_types"].get(address) == change["mps_type"] and \
+            address not in [untyped.lower() for untyped in stored["untyped"]]
     stored = state["policies"].get(change["policy"]["trigger"])
     if action == "remove_policy":
         return stored is None
@@ -535,7 +621,7 @@ def landed(client, change, want):
 
 class Cira(Unit):
     """MPS servers, remote-access policies and user-initiated CIRA (module amt_cira). Built with options=None it reads
-    the servers only, as amt_info reports them."""
+    them all, as amt_info reports them."""
 
     name = "cira"
 
@@ -553,6 +639,9 @@ class Cira(Unit):
 
     def after(self, state, changes):
         return after_state(state, changes)
+
+    def preflight(self, client, state, changes):
+        preflight(state, changes, self.want)
 
     def summary(self, change):
         return summary(change)

@@ -15,13 +15,14 @@ HARDENED = {
     "provisioning": {"state": "post", "control_mode": "acm"},
     "general": {"uuid": "03020100-0504-0706-0809-0a0b0c0d0e0f"},
     "network": {"interfaces": [], "web_ui_enabled": False, "detection_domains": ["corp.example.com"], "detection_ipv6_prefixes": [],
-                "mps_servers": []},
+                "mps_servers": [], "cira_policies": [], "cira_user_initiated": "disabled"},
     "tls": {
         "remote": {"enabled": True, "mutual_authentication": True, "accept_non_secure_connections": False,
                    "non_secure_connections_supported": None, "trusted_cn": ["console"]},
         "local": {"enabled": True, "mutual_authentication": False, "accept_non_secure_connections": True,
                   "non_secure_connections_supported": None, "trusted_cn": []},
         "server_certificate_configured": True,
+        "trusted_root_certificates": ["-----BEGIN CERTIFICATE-----\nconsole and MPS root\n-----END CERTIFICATE-----\n"],
     },
     "users": {
         "admin_username": "admin", "admin_password_is_default": False, "network_admin_password_is_default": False,
@@ -95,6 +96,7 @@ def test_hardened_device_has_no_findings_and_nothing_skipped():
     ({"redirection__vnc_port_5900": True}, "AMT-REDIR-04"),
     ({"wifi__local_profile_sync": "unrestricted"}, "AMT-WIFI-05"),
     ({"network__web_ui_enabled": True}, "AMT-WEB-01"),
+    ({"network__mps_servers": [{"address": "mps.example.com", "port": 4433, "cn": "mps.example.com"}]}, "AMT-CIRA-02"),
 ])
 def test_each_failed_control_is_one_finding(changes, control_id):
     findings, _manual, _skipped = evaluate(with_changes(**changes))
@@ -195,3 +197,51 @@ def test_environment_detection_is_shown_for_comparison_with_the_site():
     _findings, manual, _skipped = evaluate(with_changes(network__detection_domains=None, network__detection_ipv6_prefixes=None))
     (absent,) = [check for check in manual if check["id"] == "AMT-ENV-01"]
     assert absent["reason"].startswith("the device has no AMT_EnvironmentDetectionSettingData")
+
+
+MPS_BY_PASSWORD = {"address": "mps.example.com", "port": 4433, "cn": "mps.example.com", "username": "amt1", "password": "********"}
+MPS_BY_CERTIFICATE = {"address": "192.0.2.44", "port": 8443, "cn": "mps2.example.com", "certificate": "3"}
+PERIODIC = {"trigger": "periodic", "servers": ["mps.example.com"], "tunnel_lifetime": 0, "interval": 60, "daily_at": None,
+            "mps_type": "external"}
+
+
+def test_mps_servers_with_a_credential_and_a_trusted_root_pass_cira_02():
+    findings, manual, _skipped = evaluate(with_changes(network__mps_servers=[MPS_BY_PASSWORD, MPS_BY_CERTIFICATE]))
+    assert findings == []
+    assert "AMT-CIRA-02" not in ids(manual)
+
+
+def test_each_mps_without_a_credential_and_a_missing_root_fail_cira_02():
+    bare = {"address": "rogue.example.net", "port": 4433, "cn": "rogue.example.net"}
+    findings, _manual, _skipped = evaluate(with_changes(network__mps_servers=[MPS_BY_PASSWORD, bare], tls__trusted_root_certificates=[]))
+    assert ids(findings) == ["AMT-CIRA-02", "AMT-CIRA-02"]
+    assert findings[0]["observed"].startswith("MPS rogue.example.net:4433 has no credential")
+    assert "trusts no root certificate" in findings[1]["observed"]
+    assert "oob.amt.amt_cira" in findings[0]["fix"] and "mps_root_certificate" in findings[0]["fix"]
+
+
+def test_cira_02_needs_the_tls_subset_for_the_root():
+    facts = copy.deepcopy(HARDENED)
+    del facts["tls"]
+    skipped = evaluate(facts)[2]
+    assert [entry["needs"] for entry in skipped if entry["id"] == "AMT-CIRA-02"] == [["network", "tls"]]
+
+
+def test_no_policy_and_no_user_initiated_connection_pass_cira_03():
+    for user_initiated in ("disabled", None):
+        findings, manual, _skipped = evaluate(with_changes(network__cira_policies=None, network__cira_user_initiated=user_initiated))
+        assert "AMT-CIRA-03" not in ids(findings) + ids(manual)
+
+
+def test_policies_and_user_initiated_connections_are_shown_for_comparison_with_the_site():
+    daily = dict(PERIODIC, trigger="alert", servers=["mps.example.com", "192.0.2.44"], interval=None, mps_type="both", tunnel_lifetime=300)
+    facts = with_changes(network__mps_servers=[MPS_BY_PASSWORD, MPS_BY_CERTIFICATE], network__cira_policies=[PERIODIC, daily],
+                         network__cira_user_initiated="bios_and_os")
+    findings, manual, _skipped = evaluate(facts)
+    assert findings == []
+    (policies,) = [check for check in manual if check["id"] == "AMT-CIRA-03"]
+    assert "periodic to mps.example.com (external MPS, tunnel_lifetime 0, every 60 s)" in policies["reason"]
+    assert "alert to mps.example.com, 192.0.2.44 (both MPS, tunnel_lifetime 300)" in policies["reason"]
+    assert "user-initiated connections (bios_and_os)" in policies["reason"] and "oob.amt.amt_cira" in policies["reason"]
+    (user_only,) = [check for check in evaluate(with_changes(network__cira_user_initiated="os"))[1] if check["id"] == "AMT-CIRA-03"]
+    assert "remote-access policies (none) and user-initiated connections (os)" in user_only["reason"]

@@ -37,6 +37,11 @@ USERS = {
 }
 
 
+MPS_SERVER = {"AccessInfo": "mps.example.com", "CN": "mps.example.com", "CreationClassName": "AMT_ManagementPresenceRemoteSAP",
+              "InfoFormat": "201", "Name": "Intel(r) AMT:Management Presence Server 0", "Port": "4433",
+              "SystemCreationClassName": "CIM_ComputerSystem", "SystemName": "Intel(r) AMT"}
+
+
 def full_device(**overrides):
     instances = {
         "AMT_GeneralSettings": captured_instance("amt/general/get.xml"),
@@ -51,6 +56,7 @@ def full_device(**overrides):
         "AMT_WiFiPortConfigurationService": captured_instance("amt/wifiportconfiguration/get.xml"),
         "AMT_EnvironmentDetectionSettingData": captured_instance("amt/environmentdetection/get.xml"),
         "AMT_WebUIService": {"EnabledState": "3"},
+        "AMT_UserInitiatedConnectionService": captured_instance("amt/userinitiatedconnection/get.xml"),
         "AMT_KerberosSettingData": {"KrbEnabled": "false", "RealmName": "", "ConfiguredEncryptionAlgorithms": ["0", "2"],
                                     "Passphrase": "kerberos-secret", "MasterKey": "c2VjcmV0"},
     }
@@ -62,7 +68,16 @@ def full_device(**overrides):
         "AMT_PublicPrivateKeyPair": [],
         "AMT_EthernetPortSettings": [{"InstanceID": "Intel(r) AMT Ethernet Port Settings 0", "MACAddress": "00-be-43-d8-22-a4",
                                       "DHCPEnabled": "true", "LinkIsUp": "true", "IPAddress": "192.0.2.5", "PhysicalConnectionType": "0"}],
-        "AMT_ManagementPresenceRemoteSAP": [],
+        "AMT_ManagementPresenceRemoteSAP": [MPS_SERVER],
+        "AMT_RemoteAccessPolicyRule": [{"CreationClassName": "AMT_RemoteAccessPolicyRule", "PolicyRuleName": "Periodic", "Trigger": "2",
+                                        "TunnelLifeTime": "0", "ExtendedData": "AAAAAAAAADw="}],
+        "AMT_RemoteAccessPolicyAppliesToMPS": [{"ManagedElement": {"selectors": {"Name": MPS_SERVER["Name"]}}, "MpsType": "1",
+                                                "OrderOfAccess": "0", "PolicySet": {"selectors": {"PolicyRuleName": "Periodic"}}}],
+        "AMT_RemoteAccessCredentialContext": [{
+            "ElementInContext": {"resource_uri": "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_MPSUsernamePassword",
+                                 "selectors": {"InstanceID": "Intel(r) AMT:MPS Username Password 0"}},
+            "ElementProvidingContext": {"selectors": {"Name": MPS_SERVER["Name"]}}}],
+        "AMT_MPSUsernamePassword": [{"InstanceID": "Intel(r) AMT:MPS Username Password 0", "RemoteID": "meshuser", "Secret": "mps-secret"}],
         "CIM_WiFiEndpointSettings": captured_items("cim/wifi/endpointsettings/pull.xml"),
         "CIM_WiFiPort": [captured_instance("cim/wifi/port/get.xml")],
         "CIM_AssociatedPowerManagementService": [{"PowerState": "2", "AvailableRequestedPowerStates": ["2", "8", "10"]}],
@@ -121,6 +136,22 @@ def test_general_and_network_report_what_amt_general_manages_in_its_option_names
     assert network["detection_domains"] == ["b332bb28-ef3a-43b0-b998-342285ac1e26.com", "test.com"]
     assert network["detection_ipv6_prefixes"] == []
     assert "environment_detection" not in network
+
+
+def test_network_reports_cira_as_amt_cira_names_it():
+    network = gather(full_device(), ["network"])["network"]
+    assert network["mps_servers"] == [{"address": "mps.example.com", "port": 4433, "cn": "mps.example.com", "username": "meshuser",
+                                       "password": "********"}]
+    assert network["cira_policies"] == [{"trigger": "periodic", "servers": ["mps.example.com"], "tunnel_lifetime": 0, "interval": 60,
+                                         "daily_at": None, "mps_type": "internal"}]
+    assert network["cira_user_initiated"] == "bios_and_os"
+
+
+def test_network_without_cira_classes_reports_none():
+    network = gather(full_device(absent={"AMT_ManagementPresenceRemoteSAP", "AMT_UserInitiatedConnectionService"}), ["network"])["network"]
+    assert (network["mps_servers"], network["cira_policies"], network["cira_user_initiated"]) == (None, None, None)
+    network = gather(full_device(absent={"AMT_UserInitiatedConnectionService"}), ["network"])["network"]
+    assert network["cira_user_initiated"] is None and len(network["mps_servers"]) == 1
 
 
 def test_users_walk_every_page_and_every_handle():
@@ -193,7 +224,7 @@ def test_all_subsets_return_no_secret_from_the_device():
     facts = gather(full_device(), list(SUBSET_NAMES))
     text = json.dumps(facts)
     setup = captured_instance("amt/setupandconfiguration/get.xml")
-    for secret in (setup["ProvisioningServerOTP"], "kerberos-secret", "c2VjcmV0",
+    for secret in (setup["ProvisioningServerOTP"], "kerberos-secret", "c2VjcmV0", "mps-secret",
                    captured_instance("ips/hostbasedsetup/get.xml").get("ConfigurationNonce")):
         assert secret and secret not in text
     assert list(facts) == list(SUBSET_NAMES)

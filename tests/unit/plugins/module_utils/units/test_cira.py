@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.units import cira
 from ansible_collections.oob.amt.plugins.module_utils.units.base import SECRET_MASK
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError
 
 MPS = {"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser", "password": "P4ssw0rd", "state": "present"}
 
@@ -22,9 +22,10 @@ def device_server(address="mps.example.test", port=4433, cn=None, handle=0):
     return {"name": name, "selectors": {"Name": name}, "address": address, "port": port, "cn": cn}
 
 
-def device_policy(trigger="periodic", servers=("mps.example.test",), interval=25):
+def device_policy(trigger="periodic", servers=("mps.example.test",), interval=25, mps_type="external", untyped=()):
     return {"trigger": trigger, "selectors": {"PolicyRuleName": trigger}, "servers": list(servers), "tunnel_lifetime": 0,
-            "interval": interval if trigger == "periodic" else None, "daily_at": None}
+            "interval": interval if trigger == "periodic" else None, "daily_at": None,
+            "mps_types": dict((server.lower(), mps_type) for server in servers), "untyped": list(untyped)}
 
 
 def state(servers=(), policies=(), user_initiated=None):
@@ -161,3 +162,100 @@ def test_user_initiated_state_and_diff_masks_written_passwords():
     assert after["servers"] == [{"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser",
                                  "password": "******** (written)"}]
     assert "P4ssw0rd" not in repr(after)
+
+
+PERIODIC = {"trigger": "periodic", "servers": ["mps.example.test"], "interval": 25}
+
+
+def test_mps_type_is_one_of_three_and_external_by_default():
+    assert validated(policies=[PERIODIC])["policies"][0]["mps_type"] == "external"
+    with pytest.raises(InvalidInputError, match=r"^policies\[0\]\.mps_type: must be one of both, external, internal"):
+        validated(policies=[dict(PERIODIC, mps_type="everywhere")])
+
+
+def test_an_added_policy_of_another_mps_type_is_added_then_retyped():
+    want = validated(policies=[dict(PERIODIC, mps_type="internal")])
+    current = state([device_server()])
+    changes = cira.plan(current, want)
+    assert [cira.summary(change) for change in changes] == [
+        "add periodic policy (mps.example.test)", "set the periodic policy's MPS mps.example.test to internal"]
+    assert cira.describe(cira.after_state(current, changes))["policies"][0]["mps_type"] == "internal"
+    assert cira.plan(state([device_server()], [device_policy(mps_type="internal")]), want) == []
+
+
+def test_a_kept_policy_is_retyped_in_place_and_a_policy_added_again_keeps_its_types():
+    servers = [device_server(), device_server("mps2.example.test", handle=1)]
+    current = state(servers, [device_policy(servers=("mps.example.test", "mps2.example.test"))])
+    want = validated(policies=[dict(PERIODIC, servers=["mps.example.test", "mps2.example.test"], mps_type="both")])
+    assert [change["action"] for change in cira.plan(current, want)] == ["mps_type", "mps_type"]
+    typed = state(servers, [device_policy(servers=("mps.example.test", "mps2.example.test"), mps_type="internal")])
+    changes = cira.plan(typed, validated(servers=[dict(MPS, port=443)]))
+    assert [cira.summary(change) for change in changes] == [
+        "remove periodic policy (mps.example.test, mps2.example.test)", "remove MPS mps.example.test:4433", "add MPS mps.example.test:443",
+        "add periodic policy (mps.example.test, mps2.example.test)", "set the periodic policy's MPS mps.example.test to internal",
+        "set the periodic policy's MPS mps2.example.test to internal"]
+
+
+def test_firmware_that_reports_no_mps_type_is_not_asked_to_set_one():
+    current = state([device_server()], [device_policy(untyped=("mps.example.test",))])
+    unit = cira.Cira({"policies": [dict(PERIODIC, mps_type="both")]})
+    changes = unit.plan(current)
+    with pytest.raises(NotPermittedError, match=r"^policies\[0\]\.mps_type: this firmware reports no MpsType"):
+        unit.preflight(None, current, changes)
+    assert cira.Cira({"policies": [PERIODIC]}).plan(current) == []
+
+
+class Device:
+    """Enumerations and Gets of a device with two servers (a username, a certificate) and a periodic policy naming both."""
+
+    def __init__(self, user_initiated=True, mps_type="2"):
+        sap = "AMT_ManagementPresenceRemoteSAP"
+        self.servers = [{"CreationClassName": sap, "Name": "MPS %d" % handle, "SystemCreationClassName": "CIM_ComputerSystem",
+                         "SystemName": "Intel(r) AMT", "AccessInfo": address, "Port": port, "CN": cn}
+                        for handle, address, port, cn in ((0, "mps.example.test", "4433", None), (1, "192.0.2.44", "8443", "mps2"))]
+        rule = {"CreationClassName": "AMT_RemoteAccessPolicyRule", "PolicyRuleName": "Periodic", "Trigger": "2", "TunnelLifeTime": "0",
+                "ExtendedData": "AAAAAAAAABk="}
+        bindings = [{"PolicySet": {"selectors": {"PolicyRuleName": "Periodic"}}, "ManagedElement": {"selectors": {"Name": "MPS %d" % handle}},
+                     "OrderOfAccess": str(order), "MpsType": mps_type} for handle, order in ((1, 1), (0, 0))]
+        contexts = [{"ElementProvidingContext": {"selectors": {"Name": "MPS 0"}},
+                     "ElementInContext": {"resource_uri": "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_MPSUsernamePassword",
+                                          "selectors": {"InstanceID": "credential 0"}}},
+                    {"ElementProvidingContext": {"selectors": {"Name": "MPS 1"}},
+                     "ElementInContext": {"resource_uri": "http://intel.com/wbem/wscim/1/amt-schema/1/AMT_PublicKeyCertificate",
+                                          "selectors": {"InstanceID": "Intel(r) AMT Certificate: Handle: 3"}}}]
+        self.enumerations = {sap: self.servers, "AMT_RemoteAccessPolicyRule": [rule], "AMT_RemoteAccessPolicyAppliesToMPS": bindings,
+                             "AMT_RemoteAccessCredentialContext": contexts,
+                             "AMT_MPSUsernamePassword": [{"InstanceID": "credential 0", "RemoteID": "meshuser"}]}
+        self.user_initiated = user_initiated
+        self.calls = []
+
+    def enumerate(self, class_name):
+        self.calls.append(class_name)
+        return [dict(item) for item in self.enumerations[class_name]]
+
+    def get(self, class_name, selectors=None):
+        self.calls.append(class_name)
+        if not self.user_initiated:
+            raise DeviceError("absent", class_name=class_name, fault="DestinationUnreachable")
+        return {"EnabledState": "32771"}
+
+
+def test_read_only_unit_reads_everything_in_amt_cira_vocabulary():
+    described = cira.describe(cira.Cira().read(Device()))
+    assert described == {
+        "servers": [{"address": "mps.example.test", "port": 4433, "cn": None, "username": "meshuser", "password": SECRET_MASK},
+                    {"address": "192.0.2.44", "port": 8443, "cn": "mps2", "certificate": "3"}],
+        "policies": [{"trigger": "periodic", "servers": ["mps.example.test", "192.0.2.44"], "tunnel_lifetime": 0, "interval": 25,
+                      "daily_at": None, "mps_type": "both"}],
+        "user_initiated": "bios_and_os"}
+    # Given back to the module, the description changes nothing.
+    device = Device()
+    unit = cira.Cira(dict(described, purge=True))
+    assert unit.plan(unit.read(device)) == []
+
+
+def test_read_only_unit_without_the_user_initiated_service_or_mps_type():
+    state_read = cira.Cira().read(Device(user_initiated=False, mps_type=None))
+    described = cira.describe(state_read)
+    assert "user_initiated" not in described and described["policies"][0]["mps_type"] == "external"
+    assert state_read["policies"]["periodic"]["untyped"] == ["mps.example.test", "192.0.2.44"]
