@@ -38,15 +38,16 @@ NEW_PASSWORD = "N3w-Adm1n!fault"
 MEBX_PASSWORD = "Mebx-F4ult;word"
 PASSPHRASE = "Corp-wifi-passphrase-1"
 USER_PASSWORD = "Oper@tor1pass"
+MPS_PASSWORD = "Mps-F4ult-pass"
 MODULE_TIMEOUT = 4
 DELAY_SECONDS = 7
 RESTART_SECONDS = 5
 
-# Every write request of the five modules, by the last part of its WS-Addressing Action.
+# Every write request of the modules, by the last part of its WS-Addressing Action.
 WRITE_ACTIONS = ("Put", "Create", "Delete", "AddWiFiSettings", "UpdateWiFiSettings", "RequestStateChange", "SetStoragePolicy",
                  "SetAuditPolicyBulk", "SetAdminAclEntryEx", "SetMEBxPassword", "Unprovision", "PartialUnprovision", "Setup",
                  "AdminSetup", "AddNextCertInChain", "UpgradeClientToAdmin", "CommitChanges", "AddUserAclEntryEx",
-                 "UpdateUserAclEntryEx", "RemoveUserAclEntry")
+                 "UpdateUserAclEntryEx", "RemoveUserAclEntry", "AddMpServer", "AddRemoteAccessPolicyRule")
 
 LAUNCHER = r'''
 import json, re, sys
@@ -157,6 +158,11 @@ MODULES = {
     "amt_redirection": ("acm", dict(CONNECTION, sol=False, ider=False, kvm=False, listener=False, vnc_port_5900=False,
                                     kvm_session_timeout=15, user_consent="all", consent_display_timeout=120, consent_code_timeout=300),
                         ("RequestStateChange", "Put")),
+    # An MPS, then its policy (bound as internal by a Put), then the user-initiated service.
+    "amt_cira": ("acm", dict(CONNECTION, servers=[{"address": "mps.example.test", "username": "faultuser", "password": MPS_PASSWORD}],
+                             policies=[{"trigger": "periodic", "servers": ["mps.example.test"], "interval": 60, "mps_type": "internal"}],
+                             user_initiated="bios"),
+                 ("AddMpServer", "AddRemoteAccessPolicyRule")),
     # One write only: a device unprovisioned closes its network interface, which later runs take as done.
     "amt_unprovision": ("acm", dict(CONNECTION, verify_timeout=DELAY_SECONDS + 3, assume_unprovisioned_if_unreachable=True), ("Unprovision", None)),
     # ACM activation over the LMS: the chain's certificates one by one, then AdminSetup and, as the new admin, the MEBx password.
@@ -295,5 +301,5 @@ def test_the_result_states_what_was_sent_and_a_rerun_converges(matrix, cell):
     assert not rerun.get("failed"), rerun
     assert rerun["changed"] is bool(missing), (read_back, rerun)
     assert not again.get("failed") and [action for action in again["actions"] if action not in ALWAYS_SENT] == [], again
-    for secret in (NEW_PASSWORD, MEBX_PASSWORD, PASSPHRASE, ADMIN_PASSWORD, USER_PASSWORD):
+    for secret in (NEW_PASSWORD, MEBX_PASSWORD, PASSPHRASE, ADMIN_PASSWORD, USER_PASSWORD, MPS_PASSWORD):
         assert secret not in output
