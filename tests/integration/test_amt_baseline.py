@@ -4,13 +4,14 @@
 answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
 mid-run, and inputs refused before anything is sent.
 
-Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2), old firmware (.21) and factory (.31), 217 ACM with TLS,
+Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41), old firmware (.21) and factory (.31), 217 ACM with TLS,
 219 a device that drops mid-run; 127.77.219.250 has no listener.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import subprocess
 
 import pytest
@@ -21,15 +22,19 @@ from cryptography.x509.oid import NameOID
 
 from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
 from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import IDS
-from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES
+from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Run
+from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import baseline_settings
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
 
 UNREACHABLE = "127.77.219.250"
 CCM = {"first_address": "127.77.216.1", "local_first_address": "127.78.216.1"}
 ACM = {"first_address": "127.77.217.1", "local_first_address": "127.78.217.1"}
 LEGACY = {"first_address": "127.77.216.21", "local_first_address": "127.78.216.21"}
 FACTORY = {"first_address": "127.77.216.31", "local_first_address": "127.78.216.31"}
+IN_PROCESS = {"first_address": "127.77.216.41", "local_first_address": "127.78.216.41"}
 DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
 WEAK_CCM = ("AMT-AUD-03", "AMT-AUD-04", "AMT-TLS-04", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01")
@@ -294,3 +299,84 @@ def test_acm_tls_change_last_with_its_commit_answer_lost_then_nothing(tmp_path):
     assert second["changed"] is False and second["tls"] is None
     assert_no_write(second)
     assert by_id(second)["AMT-TLS-01"]["status"] == "compliant"
+
+
+class RecordingModule:
+    """What the runner uses of an AmtModule, in this process, with every request it sends recorded as (class, action)."""
+
+    def __init__(self, target, check_mode=False):
+        self.target = target
+        self.params = {"username": target.vars["amt_username"], "password": target.vars["amt_password"], "use_tls": True,
+                       "client_cert": None, "client_key": None}
+        self.hostname = target.vars["amt_hostname"]
+        self.check_mode = check_mode
+        self.requests = []
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.connect()
+        return self._client
+
+    def connect(self, username=None, password=None, **overrides):
+        transport = WsmanTransport(self.hostname, overrides.get("port", self.target.vars["amt_tls_port"]), username or self.params["username"],
+                                   password or self.params["password"], use_tls=overrides.get("use_tls", True),
+                                   ca_path=overrides.get("ca_path", self.target.ca_path) if not overrides.get("cert_fingerprint") else None,
+                                   cert_fingerprint=overrides.get("cert_fingerprint"), timeout=10)
+        client = AmtClient(transport)
+        send = client._send  # pylint: disable=protected-access
+
+        def recording(body, idempotent):
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            resource = _RESOURCE.search(text).group(1).rsplit("/", 1)[-1]
+            action = _ACTION.search(text).group(1).rsplit("/", 1)[-1]
+            self.requests.append((resource, action))
+            return send(body, idempotent)
+        client._send = recording  # pylint: disable=protected-access
+        return client
+
+    def redact(self, text):
+        return text
+
+    def close(self):
+        if self._client is not None:
+            self._client.close()
+
+
+_RESOURCE = re.compile(r"<w:ResourceURI>([^<]+)</w:ResourceURI>")
+_ACTION = re.compile(r"<a:Action>([^<]+)</a:Action>")
+READS = ("Get", "Enumerate", "Pull")
+# Methods that only read; every other method, Put, Create and Delete change the device.
+READ_METHODS = ("GetUuid", "GetAdminAclEntry", "GetAdminAclEntryStatus", "GetAdminNetAclEntryStatus", "EnumerateUserAclEntries",
+                "GetUserAclEntryEx")
+
+
+def baseline_in_process(target, check_mode=False):
+    module = RecordingModule(target, check_mode=check_mode)
+    run = Run(module, list(IDS), baseline_settings({}), {}, {}, True)
+    try:
+        run.check_inputs()
+        return run.run(), module.requests
+    finally:
+        module.close()
+
+
+def test_a_compliant_run_reads_each_class_once_and_writes_nothing_and_tls_goes_last(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "ccm", IN_PROCESS)
+    try:
+        target = device(fleet, 0)
+        first, first_requests = baseline_in_process(target)
+        second, second_requests = baseline_in_process(target)
+    finally:
+        fleet.stop()
+    writes = [(resource, action) for resource, action in first_requests if action not in READS + READ_METHODS]
+    tls_writes = [index for index, (resource, action) in enumerate(writes)
+                  if resource in ("AMT_TLSSettingData", "AMT_TLSCredentialContext") or action == "CommitChanges"]
+    assert first["changed"] is True and tls_writes, writes
+    assert tls_writes == list(range(len(writes) - len(tls_writes), len(writes))), writes
+    assert writes[-1] == ("AMT_SetupAndConfigurationService", "CommitChanges")
+    assert second["changed"] is False and second["summary"]["changed"] == 0
+    assert [request for request in second_requests if request[1] not in READS + READ_METHODS] == []
+    reads = [request for request in second_requests if request[1] in ("Get", "Enumerate")]
+    assert sorted(set(reads)) == sorted(reads), [request for request in set(reads) if reads.count(request) > 1]

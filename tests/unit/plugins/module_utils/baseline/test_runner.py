@@ -1,0 +1,124 @@
+# Copyright: oob.amt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How a unit's Outcome becomes a control's status, what the site's missing data leaves observed, and the result's shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.oob.amt.plugins.module_utils.baseline import catalog
+from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Entry, Run, missing_data
+from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import baseline_settings
+from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED, Outcome
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, NotPermittedError, UnreachableError
+
+from ansible_collections.oob.amt.tests.unit.plugins.module_utils.baseline.stub_module import StubModule
+
+
+def make_run(check_mode=False, enforce=True, exceptions=None, baseline=None, secrets=()):
+    module = StubModule(check_mode=check_mode, secrets=secrets)
+    return Run(module, list(catalog.IDS), baseline_settings(baseline or {}), {}, exceptions or {}, enforce)
+
+
+def outcome(check_mode=False, planned=(), writes=(), error=None):
+    result = Outcome("redirection", check_mode)
+    result.planned = list(planned)
+    for action, status, verified in writes:
+        result.record(action, status, verified)
+    result.error = error
+    result.diff = {"before": {"kvm": True}, "after": {"kvm": False}}
+    return result
+
+
+def settle(run, control_id, result, not_applicable=()):
+    entry = run.entries[control_id]
+    run._from_outcome(entry, result, list(not_applicable))  # pylint: disable=protected-access
+    return entry
+
+
+def test_a_write_made_is_changed_and_reported():
+    entry = settle(make_run(), "AMT-REDIR-02", outcome(planned=["turn KVM off"], writes=[("turn KVM off", CONFIRMED, True)]))
+    assert entry.status == "changed" and entry.actions == ["turn KVM off"] and entry.error is None
+    assert entry.writes == [{"action": "turn KVM off", "status": "confirmed", "verified": True}]
+
+
+def test_check_mode_is_drifted_with_the_exact_actions_and_would_change():
+    run = make_run(check_mode=True)
+    entry = settle(run, "AMT-REDIR-02", outcome(check_mode=True, planned=["turn KVM off"]))
+    assert (entry.status, entry.actions, entry.writes, entry.reason) == ("drifted", ["turn KVM off"], [], "turn KVM off")
+    assert entry.would_change is True
+
+
+@pytest.mark.parametrize("how", ["enforce false for the run", "enforce false for the control"])
+def test_observing_only_is_drifted_and_changes_nothing(how):
+    run = make_run(enforce=False) if how.endswith("run") else make_run(baseline={"AMT-REDIR-02": {"enforce": False}})
+    entry = settle(run, "AMT-REDIR-02", outcome(check_mode=True, planned=["turn KVM off"]))
+    assert entry.status == "drifted" and entry.would_change is False
+
+
+def test_nothing_to_do_is_compliant():
+    entry = settle(make_run(), "AMT-REDIR-02", outcome())
+    assert (entry.status, entry.reason, entry.actions) == ("compliant", None, [])
+
+
+def test_what_the_device_does_not_let_change_is_not_applicable_with_why():
+    refused = [{"option": "user_consent", "wanted": "all", "device": "none", "reason": "the MEBx does not allow it"}]
+    entry = settle(make_run(), "AMT-REDIR-03", outcome(), refused)
+    assert entry.status == "not_applicable" and entry.reason == "user_consent: the MEBx does not allow it"
+
+
+def test_a_refusal_is_failed_with_its_kind_and_the_others_go_on():
+    run = make_run()
+    error = NotPermittedError("AMT_RedirectionService.RequestStateChange returned 16 (PT_STATUS_NOT_PERMITTED)")
+    entry = settle(run, "AMT-REDIR-01", outcome(planned=["turn SOL off"], writes=[("turn SOL off", REFUSED, None)], error=error))
+    assert entry.status == "failed" and entry.error == {"kind": "not_permitted", "msg": str(error)}
+    assert run.lost is None
+
+
+def test_a_lost_connection_fails_the_control_and_stops_the_rest():
+    run = make_run()
+    lost = outcome(planned=["turn KVM off"], writes=[("turn KVM off", CONFIRMED, False)], error=UnreachableError("connection refused"))
+    entry = settle(run, "AMT-REDIR-02", lost)
+    assert entry.status == "failed" and entry.error["kind"] == "unreachable"
+    assert run.lost.startswith("the connection to the device was lost during AMT-REDIR-02")
+
+
+def test_an_excepted_control_keeps_its_reason_and_shows_what_enforcing_would_do():
+    run = make_run(exceptions={"AMT-REDIR-02": "KVM needed on the kiosk group"})
+    entry = settle(run, "AMT-REDIR-02", outcome(check_mode=True, planned=["turn KVM off"]))
+    assert (entry.status, entry.reason, entry.actions, entry.writes) == ("excepted", "KVM needed on the kiosk group", ["turn KVM off"], [])
+
+
+def test_an_unconfirmed_write_makes_the_run_changed_and_indeterminate():
+    run = make_run()
+    error = DeviceError("the answer to 'turn KVM off' was lost")
+    settle(run, "AMT-REDIR-02", outcome(planned=["turn KVM off"], writes=[("turn KVM off", UNCONFIRMED, None)], error=error))
+    run.device = {"uuid": None, "firmware": None, "control_mode": "ccm", "hostname": "amt.example.com"}
+    for entry in run.entries.values():
+        entry.status = entry.status or "manual"
+    result = run._result()  # pylint: disable=protected-access
+    assert result["changed"] is True and result["indeterminate"] is True
+    assert set(result["summary"]) == set(STATUSES) and result["summary"]["failed"] == 1
+    assert result["diff"]["before"] == {"AMT-REDIR-02": {"kvm": True}}
+
+
+def test_secrets_are_redacted_from_error_messages():
+    run = make_run(secrets=("Hunter2-Secret!",))
+    entry = settle(run, "AMT-AUD-02", outcome(error=DeviceError("the device echoed Hunter2-Secret! back")))
+    assert "Hunter2-Secret!" not in entry.error["msg"] and "********" in entry.error["msg"]
+
+
+def test_missing_site_data_names_the_settings_that_enable_enforcement():
+    settings = baseline_settings({})
+    assert missing_data(catalog.BY_ID["AMT-AUD-01"], settings["AMT-AUD-01"], {}) == [
+        "baseline.AMT-AUD-01.name or baseline.AMT-AUD-01.kerberos_sid",
+        "secrets.auditor_password or baseline.AMT-AUD-01.kerberos_sid"]
+    assert missing_data(catalog.BY_ID["AMT-AUD-01"], baseline_settings({"AMT-AUD-01": {"kerberos_sid": "S-1-5-21-1-2-3-1001"}})["AMT-AUD-01"], {}) == []
+    assert missing_data(catalog.BY_ID["AMT-TLS-03"], settings["AMT-TLS-03"], {}) == ["baseline.AMT-TLS-03.mutual_authentication"]
+    assert missing_data(catalog.BY_ID["AMT-REDIR-02"], settings["AMT-REDIR-02"], {}) == []
+
+
+def test_entries_have_the_interface_fields():
+    entry = Entry(catalog.BY_ID["AMT-NET-01"])
+    entry.status = "manual"
+    assert set(entry.to_result()) == {"id", "title", "severity", "status", "reason", "actions", "writes", "error", "fix"}
