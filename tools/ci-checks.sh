@@ -77,6 +77,29 @@ collection_build() {
     ansible-galaxy collection build --force --output-path "$collections_root/dist"
 }
 
+ansible_lint() {
+    # production profile, offline: the rules and exclusions are in .ansible-lint; oob.amt resolves to this staged copy.
+    ansible-lint --offline --profile production
+}
+
+# Every scenario under extensions/molecule starts its own simulators, so each runs in a private network namespace
+# when unshare allows one (as `make oracle` does); ephemeral state stays under the staged root.
+molecule_scenarios() {
+    local scenario_dir name
+    local -a isolate=()
+    if unshare --net --map-root-user true 2>/dev/null; then
+        isolate=(unshare --net --map-root-user sh -c 'ip link set lo up && exec "$@"' sh)
+    else
+        echo "molecule: no private network namespace (unshare refused); using the host's loopback"
+    fi
+    for scenario_dir in extensions/molecule/*/; do
+        [[ -d $scenario_dir ]] || continue
+        name=$(basename "$scenario_dir")
+        echo "molecule test -s $name"
+        MOLECULE_EPHEMERAL_DIRECTORY=$collections_root/molecule/$name "${isolate[@]}" molecule test -s "$name"
+    done
+}
+
 summary=()
 failed=0
 run_check() {
@@ -103,6 +126,8 @@ run_check "integration tests" integration_tests
 run_check "ansible-doc on every module" module_docs
 run_check "target Python $OLDEST_TARGET_PYTHON" target_python
 run_check "older ansible-core releases" ansible_releases
+run_check "ansible-lint" ansible_lint
+run_check "molecule scenarios" molecule_scenarios
 run_check "antsibull-changelog lint" changelog_lint
 run_check "collection build" collection_build
 

@@ -111,34 +111,38 @@ EXAMPLES = r"""
       loop: "{{ audit.alerts }}"
       when: audit.alerts | length > 0
 
-# Keep the log from filling up: export everything, then clear it, as the auditor.
-- name: Archive and clear
-  oob.amt.amt_audit_log:
-    hostname: 192.0.2.10
-    username: auditor
-    password: "{{ vault_amt_auditor_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    export_path: /srv/audit-archive/192.0.2.10.jsonl
-    state: cleared
-  delegate_to: localhost
+- name: Archive, clear and read the audit log of one device
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    # Keep the log from filling up: export everything, then clear it, as the auditor.
+    - name: Archive and clear
+      oob.amt.amt_audit_log:
+        hostname: 192.0.2.10
+        username: auditor
+        password: "{{ vault_amt_auditor_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        export_path: /srv/audit-archive/192.0.2.10.jsonl
+        state: cleared
+      delegate_to: localhost
 
-# Records since a given time, into the result only.
-- name: What happened on the device today
-  oob.amt.amt_audit_log:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    since: "{{ now(utc=true).strftime('%Y-%m-%d') }}"
-  delegate_to: localhost
-  register: today
+    # Records since a given time, into the result only.
+    - name: What happened on the device today
+      oob.amt.amt_audit_log:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        since: "{{ now(utc=true).strftime('%Y-%m-%d') }}"
+      delegate_to: localhost
+      register: today
 
-- name: Then only what is newer than that read
-  oob.amt.amt_audit_log:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    start_record: "{{ today.audit_log.next_record }}"
-  delegate_to: localhost
+    - name: Then only what is newer than that read
+      oob.amt.amt_audit_log:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        start_record: "{{ today.audit_log.next_record }}"
+      delegate_to: localhost
 """
 
 RETURN = r"""

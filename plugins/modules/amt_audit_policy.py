@@ -98,14 +98,18 @@ EXAMPLES = r"""
         min_days_to_keep: 30
       delegate_to: localhost
 
-- name: Only make sure auditing is on and unprovisioning is recorded (no auditor account yet)
-  oob.amt.amt_audit_policy:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    events:
-      security_admin: [unprovisioning_started]
-    append: true
+- name: Audit policy of one device that has no auditor account yet
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Only make sure auditing is on and unprovisioning is recorded (no auditor account yet)
+      oob.amt.amt_audit_policy:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        events:
+          security_admin: [unprovisioning_started]
+        append: true
 """
 
 RETURN = r"""

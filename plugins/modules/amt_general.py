@@ -112,15 +112,27 @@ EXAMPLES = r"""
         detection_ipv6_prefixes: ["2001:db8:10::/48"]
       delegate_to: localhost
 
-- name: Give back what amt_info read
-  oob.amt.amt_general:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    host_name: "{{ read.amt.general.host_name }}"
-    domain_name: "{{ read.amt.general.domain_name }}"
-    web_ui_enabled: "{{ read.amt.network.web_ui_enabled }}"
-    detection_domains: "{{ read.amt.network.detection_domains }}"
+- name: Give amt_info's reading back to amt_general (changes nothing)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read the general settings and the network subset
+      oob.amt.amt_info:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        gather_subset: [general, network]
+      register: read
+
+    - name: Give back what amt_info read
+      oob.amt.amt_general:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        host_name: "{{ read.amt.general.host_name }}"
+        domain_name: "{{ read.amt.general.domain_name }}"
+        web_ui_enabled: "{{ read.amt.network.web_ui_enabled }}"
+        detection_domains: "{{ read.amt.network.detection_domains }}"
 """
 
 RETURN = r"""

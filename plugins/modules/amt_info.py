@@ -104,26 +104,30 @@ EXAMPLES = r"""
         that: amt_state.amt.findings | selectattr('severity', 'equalto', 'high') | list | length == 0
         fail_msg: "{{ amt_state.amt.findings | selectattr('severity', 'equalto', 'high') | map(attribute='id') | list }}"
 
-- name: Only the firmware version and its advisories
-  oob.amt.amt_info:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    gather_subset: [firmware]
-  register: firmware
+- name: Narrower reads
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Only the firmware version and its advisories
+      oob.amt.amt_info:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        gather_subset: [firmware]
+      register: firmware
 
-- name: Audit a machine from the machine itself, also before AMT is provisioned (no credentials needed)
-  oob.amt.amt_info:
-    transport: local
-  become: true
-  register: local_state
+    - name: Audit a machine from the machine itself, also before AMT is provisioned (no credentials needed)
+      oob.amt.amt_info:
+        transport: local
+      become: true
+      register: local_state
 
-- name: Everything except wireless and power, over plain HTTP on an isolated lab network
-  oob.amt.amt_info:
-    hostname: 192.0.2.11
-    password: "{{ vault_amt_password }}"
-    use_tls: false
-    gather_subset: ['!wifi', '!power']
+    - name: Everything except wireless and power, over plain HTTP on an isolated lab network
+      oob.amt.amt_info:
+        hostname: 192.0.2.11
+        password: "{{ vault_amt_password }}"
+        use_tls: false
+        gather_subset: ['!wifi', '!power']
 """
 
 RETURN = r"""

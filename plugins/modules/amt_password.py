@@ -81,14 +81,18 @@ EXAMPLES = r"""
         new_password: "{{ vault_amt_new_password }}"
       delegate_to: localhost
 
-- name: Rename the admin and set the MEBx password once, on ACM devices
-  oob.amt.amt_password:
-    hostname: 192.0.2.20
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    new_username: amtadmin
-    new_password: "{{ vault_amt_password }}"
-    mebx_password: "{{ vault_mebx_password }}"
+- name: One ACM device
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Rename the admin and set the MEBx password once, on ACM devices
+      oob.amt.amt_password:
+        hostname: 192.0.2.20
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        new_username: amtadmin
+        new_password: "{{ vault_amt_password }}"
+        mebx_password: "{{ vault_mebx_password }}"
 """
 
 RETURN = r"""

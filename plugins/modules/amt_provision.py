@@ -125,11 +125,14 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "{{ activation.uuid }} is in {{ activation.control_mode }} (firmware {{ activation.firmware_version }})"
 
-- name: Activate in client control mode where no provisioning certificate is available
-  oob.amt.amt_provision:
-    control_mode: ccm
-    admin_password: "{{ vault_amt_admin_password }}"
-  become: true
+- name: Activate AMT on machines without a provisioning certificate
+  hosts: new_workstations_ccm
+  tasks:
+    - name: Activate in client control mode where no provisioning certificate is available
+      oob.amt.amt_provision:
+        control_mode: ccm
+        admin_password: "{{ vault_amt_admin_password }}"
+      become: true
 """
 
 RETURN = r"""

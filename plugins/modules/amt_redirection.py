@@ -111,16 +111,28 @@ EXAMPLES = r"""
         var: redirection.not_applicable
       when: redirection.not_applicable | length > 0
 
-- name: Give back what amt_info read
-  oob.amt.amt_redirection:
-    hostname: 192.0.2.10
-    password: "{{ vault_amt_password }}"
-    ca_path: /etc/pki/amt-ca.pem
-    sol: "{{ read.amt.redirection.sol }}"
-    ider: "{{ read.amt.redirection.ider }}"
-    listener: "{{ read.amt.redirection.listener }}"
-    kvm: "{{ read.amt.redirection.kvm }}"
-    user_consent: "{{ read.amt.redirection.user_consent }}"
+- name: Give amt_info's reading back to amt_redirection (changes nothing)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read the redirection subset
+      oob.amt.amt_info:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        gather_subset: [redirection]
+      register: read
+
+    - name: Give back what amt_info read
+      oob.amt.amt_redirection:
+        hostname: 192.0.2.10
+        password: "{{ vault_amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+        sol: "{{ read.amt.redirection.sol }}"
+        ider: "{{ read.amt.redirection.ider }}"
+        listener: "{{ read.amt.redirection.listener }}"
+        kvm: "{{ read.amt.redirection.kvm }}"
+        user_consent: "{{ read.amt.redirection.user_consent }}"
 """
 
 RETURN = r"""

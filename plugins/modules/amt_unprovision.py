@@ -92,20 +92,24 @@ EXAMPLES = r"""
         mode: full
       register: decommission
       delegate_to: localhost
-
+      notify: Record the device in the asset register
+  handlers:
     - name: Record the device in the asset register
       ansible.builtin.lineinfile:
         path: /srv/assets/amt-decommissioned.csv
         line: "{{ decommission.asset.uuid }},{{ decommission.asset.firmware_version }},{{ decommission.asset.recorded_at }}"
         create: true
+        mode: "0640"
       delegate_to: localhost
-      when: decommission.changed
 
-- name: Unprovision a CCM device from the machine itself, without the AMT password
-  oob.amt.amt_unprovision:
-    transport: local
-    expected_uuid: "{{ amt_uuid }}"
-  become: true
+- name: Unprovision AMT from the machines themselves
+  hosts: retired_ccm
+  tasks:
+    - name: Unprovision a CCM device from the machine itself, without the AMT password
+      oob.amt.amt_unprovision:
+        transport: local
+        expected_uuid: "{{ amt_uuid }}"
+      become: true
 """
 
 RETURN = r"""
