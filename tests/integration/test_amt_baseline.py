@@ -37,6 +37,7 @@ FACTORY = {"first_address": "127.77.216.31", "local_first_address": "127.78.216.
 IN_PROCESS = {"first_address": "127.77.216.41", "local_first_address": "127.78.216.41"}
 DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
+AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
 WEAK_CCM = ("AMT-AUD-03", "AMT-AUD-04", "AMT-TLS-04", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01")
 
 
@@ -277,7 +278,8 @@ def test_acm_tls_change_last_with_its_commit_answer_lost_then_nothing(tmp_path):
         baseline = {"AMT-TLS-01": {"server_certificate": {"common_name": "amt-baseline.example.com",
                                                           "subject_alt_names": [target.vars["amt_hostname"]]},
                                    "issuer_certificate": certificate}}
-        args = {"baseline": baseline, "secrets": {"tls_ca_key": key}}
+        baseline["AMT-AUD-01"] = {"name": "auditor"}
+        args = {"baseline": baseline, "secrets": {"tls_ca_key": key, "auditor_password": AUDITOR_PASSWORD}}
         first = run_play(tmp_path, fleet.inventory_path, [
             ("first", "amt_baseline", dict(target.connection(timeout=60), **args), {"diff": True}),
         ], hosts=target.name)["first"]
@@ -295,10 +297,18 @@ def test_acm_tls_change_last_with_its_commit_answer_lost_then_nothing(tmp_path):
     assert commit == [{"action": commit[0]["action"], "status": "confirmed", "verified": True}], tls["writes"]
     assert first["tls"]["port"] == 16993 and first["tls"]["use_tls"] is True and first["tls"]["cert_fingerprint"]
     assert first["diff"]["before"]["AMT-TLS-01"]["server_certificate"] != first["diff"]["after"]["AMT-TLS-01"]["server_certificate"]
+    # ACM: the consent policy is the baseline's; the auditor added first, then the audit policy set in its session.
+    assert first["device"]["control_mode"] == "acm" and entries["AMT-PROV-02"]["status"] == "compliant"
+    assert entries["AMT-REDIR-03"]["status"] in ("compliant", "changed"), entries["AMT-REDIR-03"]
+    assert entries["AMT-AUD-01"]["status"] == "changed", entries["AMT-AUD-01"]
+    assert [entries[control_id]["status"] for control_id in ("AMT-AUD-03", "AMT-AUD-04")] == ["changed", "changed"], first["controls"]
+    assert first["summary"]["failed"] == 0, [entry for entry in first["controls"] if entry["status"] == "failed"]
+    assert AUDITOR_PASSWORD not in str(first) and key not in str(first)
     assert_well_formed(second)
     assert second["changed"] is False and second["tls"] is None
     assert_no_write(second)
     assert by_id(second)["AMT-TLS-01"]["status"] == "compliant"
+    assert all(by_id(second)[control_id]["status"] == "compliant" for control_id in ("AMT-AUD-01", "AMT-AUD-02", "AMT-AUD-03", "AMT-AUD-04"))
 
 
 class RecordingModule:

@@ -10,6 +10,9 @@ place for each. A control is settled in one of three ways:
   observe  judged from amt_info's facts by its findings check; nothing over WS-Man can change it
   manual   WS-Man cannot settle it: the result says what to do
 
+A control that is not enforced is observed where findings.py judges it and manual where findings.py lists it as a
+manual check, so that the two follow amt_info.
+
 Some enforced controls need data only the site has (a CA, an auditor's password, its MPS servers, Wi-Fi allowlist,
 intranet domains): until the settings named in `requires` are given they are only observed.
 """
@@ -64,12 +67,12 @@ class Control:
 
     unit: the unit family that enforces it (redirection, audit_policy, users, wifi, general, cira, tls) or None;
     settings: setting name -> Ansible argument spec, with the secure default; requires: settings (or secrets) without
-    which an enforced control is only observed; secrets: the keys of amt_baseline's secrets it reads.
+    which an enforced control is only observed; secrets: the keys of amt_baseline's secrets it reads; module: the
+    per-control module whose option names the settings use.
     """
 
-    def __init__(self, control_id, mode, unit=None, settings=None, requires=(), secrets=(), module=None):
+    def __init__(self, control_id, unit=None, settings=None, requires=(), secrets=(), module=None):
         self.id = control_id
-        self.mode = mode
         self.unit = unit
         self.settings = dict(settings or {})
         self.settings[ENFORCE_SETTING] = _bool(True)
@@ -81,6 +84,7 @@ class Control:
         if judged is None and manual is None:
             raise ValueError("%s is neither in info/findings.py's CONTROLS nor its MANUAL_CHECKS" % control_id)
         self.finding = judged
+        self.mode = ENFORCE if unit is not None else OBSERVE if judged else MANUAL
         self.title = judged.title if judged else manual[2]
         self.severity = judged.severity if judged else manual[1]
         self.manual_reason = None if manual is None else manual[3]
@@ -105,98 +109,97 @@ _FINDINGS = dict((control.id, control) for control in findings.CONTROLS)
 _MANUAL = dict((entry[0], entry) for entry in findings.MANUAL_CHECKS)
 
 CONTROLS = (
-    Control("AMT-PROV-01", OBSERVE),
-    Control("AMT-PROV-02", OBSERVE),
-    Control("AMT-MEBX-01", OBSERVE),
-    Control("AMT-MEBX-02", MANUAL),
-    Control("AMT-MEBX-03", MANUAL),
-    Control("AMT-ACCT-01", OBSERVE),
-    Control("AMT-ACCT-02", MANUAL),
-    Control("AMT-ACCT-03", MANUAL),
-    Control("AMT-ACCT-04", MANUAL),
-    Control("AMT-AUTH-01", OBSERVE),
-    Control("AMT-AUTH-02", OBSERVE),
-    Control("AMT-AUD-01", ENFORCE, "users", module="amt_user", settings={
+    Control("AMT-PROV-01"),
+    Control("AMT-PROV-02"),
+    Control("AMT-MEBX-01"),
+    Control("AMT-MEBX-02"),
+    Control("AMT-MEBX-03"),
+    Control("AMT-ACCT-01"),
+    Control("AMT-ACCT-02"),
+    Control("AMT-ACCT-03"),
+    Control("AMT-ACCT-04"),
+    Control("AMT-AUTH-01"),
+    Control("AMT-AUTH-02"),
+    Control("AMT-AUD-01", "users", module="amt_user", settings={
         "name": {"type": "str"},
         "kerberos_sid": {"type": "str"},
         "access": {"type": "str", "choices": ["local", "network", "both"], "default": "network"},
     }, requires=("name|kerberos_sid", "secrets.auditor_password|kerberos_sid"), secrets=("auditor_password",)),
-    Control("AMT-AUD-02", ENFORCE, "audit_policy", module="amt_audit_policy", settings={
+    Control("AMT-AUD-02", "audit_policy", module="amt_audit_policy", settings={
         "state": {"type": "str", "choices": ["enabled"], "default": "enabled"},
     }),
-    Control("AMT-AUD-03", ENFORCE, "audit_policy", module="amt_audit_policy", settings={
+    Control("AMT-AUD-03", "audit_policy", module="amt_audit_policy", settings={
         "events": {"type": "raw", "default": BASELINE_AUDIT_EVENTS},
         "critical_events": {"type": "raw"},
         "append": _bool(True),
     }),
-    Control("AMT-AUD-04", ENFORCE, "audit_policy", module="amt_audit_policy", settings={
+    Control("AMT-AUD-04", "audit_policy", module="amt_audit_policy", settings={
         "storage_policy": {"type": "str", "choices": sorted(audit_policy.STORAGE_POLICY), "default": "restricted_rollover"},
         "min_days_to_keep": {"type": "int", "default": BASELINE_MIN_DAYS_TO_KEEP},
     }),
-    Control("AMT-AUD-05", MANUAL),
-    Control("AMT-TLS-01", ENFORCE, "tls", module="amt_tls", settings={
+    Control("AMT-AUD-05"),
+    Control("AMT-TLS-01", "tls", module="amt_tls", settings={
         "server_certificate": _SERVER_CERTIFICATE,
         "issuer_certificate": {"type": "str"},
         "restart_timeout": {"type": "int", "default": 180},
     }, requires=("issuer_certificate", "server_certificate", "secrets.tls_ca_key"),
         secrets=("tls_ca_key", "tls_ca_key_passphrase")),
-    Control("AMT-TLS-02", ENFORCE, "tls", module="amt_tls", settings={
+    Control("AMT-TLS-02", "tls", module="amt_tls", settings={
         "accept_non_secure_connections": _bool(False),
     }),
-    Control("AMT-TLS-03", ENFORCE, "tls", module="amt_tls", settings={
+    Control("AMT-TLS-03", "tls", module="amt_tls", settings={
         "mutual_authentication": _bool(False),
         "trusted_root_certificates": {"type": "list", "elements": "str", "default": []},
         "trusted_cn": {"type": "list", "elements": "str", "default": []},
     }, requires=("mutual_authentication",)),
-    Control("AMT-TLS-04", ENFORCE, "tls", module="amt_tls", settings={
+    Control("AMT-TLS-04", "tls", module="amt_tls", settings={
         "local_tls": _bool(True),
         "local_accept_non_secure_connections": _bool(False),
     }),
-    Control("AMT-REDIR-01", ENFORCE, "redirection", module="amt_redirection", settings={
+    Control("AMT-REDIR-01", "redirection", module="amt_redirection", settings={
         "sol": _bool(False),
         "ider": _bool(False),
         # None: off unless SOL, IDE-R or KVM is wanted on (by this control or AMT-REDIR-02).
         "listener": {"type": "bool"},
     }),
-    Control("AMT-REDIR-02", ENFORCE, "redirection", module="amt_redirection", settings={
+    Control("AMT-REDIR-02", "redirection", module="amt_redirection", settings={
         "kvm": _bool(False),
     }),
-    Control("AMT-REDIR-03", ENFORCE, "redirection", module="amt_redirection", settings={
+    Control("AMT-REDIR-03", "redirection", module="amt_redirection", settings={
         "user_consent": {"type": "str", "choices": sorted(redirection.USER_CONSENT), "default": "all"},
         "consent_display_timeout": {"type": "int"},
         "consent_code_timeout": {"type": "int"},
     }),
-    Control("AMT-REDIR-04", ENFORCE, "redirection", module="amt_redirection", settings={
+    Control("AMT-REDIR-04", "redirection", module="amt_redirection", settings={
         "vnc_port_5900": _bool(False),
     }, secrets=("rfb_password",)),
-    Control("AMT-WIFI-01", ENFORCE, "wifi", module="amt_wifi_profile"),
-    Control("AMT-WIFI-02", MANUAL),
-    Control("AMT-WIFI-03", OBSERVE),
-    Control("AMT-WIFI-04", ENFORCE, "wifi", module="amt_wifi_profile", settings={
+    Control("AMT-WIFI-01", "wifi", module="amt_wifi_profile"),
+    Control("AMT-WIFI-02"),
+    Control("AMT-WIFI-03"),
+    Control("AMT-WIFI-04", "wifi", module="amt_wifi_profile", settings={
         "allowed_profiles": {"type": "list", "elements": "str"},
     }, requires=("allowed_profiles",)),
-    Control("AMT-WIFI-05", ENFORCE, "wifi", module="amt_wifi_profile", settings={
+    Control("AMT-WIFI-05", "wifi", module="amt_wifi_profile", settings={
         "local_profile_sync": {"type": "str", "choices": sorted(wifi.LOCAL_PROFILE_SYNC), "default": "off"},
         "uefi_profile_share": {"type": "bool"},
     }),
-    Control("AMT-FW-01", OBSERVE),
-    Control("AMT-FW-02", MANUAL),
-    Control("AMT-WEB-01", ENFORCE, "general", module="amt_general", settings={
+    Control("AMT-FW-01"),
+    Control("AMT-FW-02"),
+    Control("AMT-WEB-01", "general", module="amt_general", settings={
         "web_ui_enabled": _bool(False),
     }),
-    Control("AMT-NET-01", MANUAL),
-    Control("AMT-RPROV-01", MANUAL),
-    Control("AMT-CIRA-01", ENFORCE, "cira", module="amt_cira", settings={
+    Control("AMT-NET-01"),
+    Control("AMT-RPROV-01"),
+    Control("AMT-CIRA-01", "cira", module="amt_cira", settings={
         "servers": _MPS_SERVER,
         "mps_root_certificate": {"type": "str"},
     }, requires=("servers",), secrets=("mps_passwords",)),
-    # Observed where amt_info judges it, a manual check where it cannot.
-    Control("AMT-CIRA-02", OBSERVE),
-    Control("AMT-CIRA-03", ENFORCE, "cira", module="amt_cira", settings={
+    Control("AMT-CIRA-02"),
+    Control("AMT-CIRA-03", "cira", module="amt_cira", settings={
         "policies": _POLICY,
         "user_initiated": {"type": "str", "choices": sorted(cira.USER_INITIATED)},
     }, requires=("policies|user_initiated",)),
-    Control("AMT-ENV-01", ENFORCE, "general", module="amt_general", settings={
+    Control("AMT-ENV-01", "general", module="amt_general", settings={
         "detection_domains": {"type": "list", "elements": "str"},
         "detection_ipv6_prefixes": {"type": "list", "elements": "str"},
     }, requires=("detection_domains|detection_ipv6_prefixes",)),

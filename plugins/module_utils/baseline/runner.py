@@ -409,6 +409,10 @@ class Run:
         changes = unit.plan(state)
         diff = unit.diff(state, changes)
         planned = [unit.summary(change) for change in changes]
+        needs_issuer = any(change["action"] == "certificate" for change in changes) and unit.want["issuer"] is None
+        if apply_unit is not None and apply_unit.want["issuer"] is None and any(
+                change["action"] == "certificate" for change in apply_unit.plan(state)):
+            apply_unit = None  # the certificate in use must be replaced and no issuer is given: observed only
         outcome = Outcome("tls", check_mode=False)
         if apply_unit is not None and (apply_unit.plan(state) or not self.module.params["use_tls"]):
             try:
@@ -429,6 +433,9 @@ class Run:
                                    or (control_id == "AMT-TLS-01" and write.action not in planned)]
                     mine.error = outcome.error
             self._from_outcome(self.entries[control_id], mine)
+            if needs_issuer and "server_certificate" in fields:
+                self.entries[control_id].reason += "; %s" % self._tls_hint(self.entries[control_id].control).replace(
+                    "no server certificate is in use", "the certificate in use must be replaced")
 
     def _tls_enforceable(self, control_id):
         """Whether the TLS unit judges the control: AMT-TLS-03 (optional) only where the baseline requires it."""
