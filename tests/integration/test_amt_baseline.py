@@ -165,6 +165,7 @@ def test_exceptions_are_reported_with_their_reason_and_never_changed(ccm_fleet, 
 
 
 def test_refused_inputs_name_their_setting_before_anything_is_sent(tmp_path):
+    certificate, key = _make_ca("oob.amt refusal test CA")
     connection = {"hostname": UNREACHABLE, "password": "Unused-Passw0rd!", "timeout": 5}
     cases = {
         "unknown control": ({"controls": ["AMT-TLS-01", "AMT-XYZ-99"]}, "controls", "unknown control id 'AMT-XYZ-99'; known: AMT-PROV-01"),
@@ -179,12 +180,21 @@ def test_refused_inputs_name_their_setting_before_anything_is_sent(tmp_path):
         "empty reason": ({"exceptions": {"AMT-REDIR-02": " "}}, "exceptions.AMT-REDIR-02", "needs a reason"),
         "unknown secret": ({"secrets": {"admin_password": "x"}}, "secrets.admin_password", "unknown secret"),
         "settings not a mapping": ({"baseline": {"AMT-WEB-01": "off"}}, "baseline.AMT-WEB-01", "must be a mapping"),
+        "certificate not for this host": ({"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": "other.example.com"},
+                                                                      "issuer_certificate": certificate}},
+                                           "secrets": {"tls_ca_key": key}},
+                                          "baseline.AMT-TLS-01.server_certificate.subject_alt_names", "must include %s" % UNREACHABLE),
+        "issuer without its key": ({"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": UNREACHABLE},
+                                                               "issuer_certificate": certificate}},
+                                    "secrets": {"tls_ca_key": "not a key"}}, "secrets.tls_ca_key", "must be a PEM"),
+        "weak auditor password": ({"baseline": {"AMT-AUD-01": {"name": "auditor"}}, "secrets": {"auditor_password": "short"}},
+                                  "secrets.auditor_password", "does not meet AMT's password rule"),
     }
     results, output = run_cases(tmp_path, {"amt_baseline": {}}, dict((case, args) for case, (args, _option, _rule) in cases.items()),
                                 common_args=connection)
     for case, (_args, option, rule) in cases.items():
         assert_refused_before_sending(results["amt_baseline"][case], option, rule, "module")
-    assert "admin_password" not in output or "Unused-Passw0rd!" not in output
+    assert "Unused-Passw0rd!" not in output and key.splitlines()[1] not in output
 
 
 def _mei_local_account(target):
@@ -230,6 +240,8 @@ def test_old_firmware_with_advisories_drifts_on_fw_01(tmp_path):
     assert "INTEL-SA-00075" in entries["AMT-FW-01"]["reason"] and "OEM" in entries["AMT-FW-01"]["fix"]
     affected = [advisory["advisory"] for advisory in result["advisories"] if advisory["status"] == "affected"]
     assert affected[0] == "INTEL-SA-00075"
+    # The certificate the device already serves is kept: TLS is judged without a CA.
+    assert entries["AMT-TLS-01"]["status"] == "compliant" and entries["AMT-TLS-02"]["status"] in ("compliant", "drifted")
     assert_no_write(result)
 
 

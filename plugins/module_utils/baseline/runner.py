@@ -327,7 +327,7 @@ class Run:
         try:
             return _UNIT_BUILDERS[control.unit](self, control, settings)
         except InvalidInputError as error:
-            raise InvalidInputError("baseline.%s.%s" % (control.id, error)) from None
+            raise _refusal(control, error) from None
 
     def _redirection(self, control, settings):
         options = dict((name, value) for name, value in settings.items() if name != catalog.ENFORCE_SETTING)
@@ -436,6 +436,12 @@ class Run:
             if needs_issuer and "server_certificate" in fields:
                 self.entries[control_id].reason += "; %s" % self._tls_hint(self.entries[control_id].control).replace(
                     "no server certificate is in use", "the certificate in use must be replaced")
+        if outcome.writes and not any(self.entries[control_id].writes for control_id in applied):
+            # Settings an interrupted run wrote but never committed: the commit belongs to the first enforced TLS control.
+            pending = Outcome("tls", check_mode=False)
+            pending.planned = [write.action for write in outcome.writes]
+            pending.writes, pending.error = outcome.writes, outcome.error
+            self._from_outcome(self.entries[applied[0]], pending)
 
     def _tls_enforceable(self, control_id):
         """Whether the TLS unit judges the control: AMT-TLS-03 (optional) only where the baseline requires it."""
@@ -483,7 +489,7 @@ class Run:
             if with_issuer:
                 tls_apply.check_hostname(self.module, unit)
         except InvalidInputError as error:
-            raise InvalidInputError("baseline.AMT-TLS-01.%s" % error) from None
+            raise _refusal(catalog.BY_ID["AMT-TLS-01"], error) from None
         if not mutual:
             # Mutual authentication is optional: where the baseline does not require it, the device keeps what it has.
             unit.want["mutual_authentication"] = described["mutual_authentication"]
@@ -510,6 +516,20 @@ class Run:
             "diff": {"before": dict((key, value["before"]) for key, value in diff.items()),
                      "after": dict((key, value["after"]) for key, value in diff.items())},
         }
+
+
+# Unit options whose values come from amt_baseline's secrets: a refusal names the secret.
+_SECRET_OPTIONS = (("issuer_private_key_passphrase", "tls_ca_key_passphrase"), ("issuer_private_key", "tls_ca_key"),
+                   ("account_password", "auditor_password"), ("rfb_password", "rfb_password"))
+
+
+def _refusal(control, error):
+    """A unit's refusal ("option: rule") as the task gives it: baseline.<id>.<setting>, or secrets.<name>."""
+    message = str(error)
+    for option, secret in _SECRET_OPTIONS:
+        if message.startswith((option + ":", option + " ")):
+            return InvalidInputError("secrets.%s: %s" % (secret, message[len(option):].lstrip(": ")))
+    return InvalidInputError("baseline.%s.%s" % (control.id, message))
 
 
 _STAND_IN = {"server_certificate": {"common_name": "stand-in", "subject_alt_names": []}, "accept_non_secure_connections": False,

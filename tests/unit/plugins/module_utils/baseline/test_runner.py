@@ -10,7 +10,7 @@ from ansible_collections.oob.amt.plugins.module_utils.baseline import catalog
 from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Entry, Run, missing_data
 from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import baseline_settings
 from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED, Outcome
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, NotPermittedError, UnreachableError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, InvalidInputError, NotPermittedError, UnreachableError
 
 from ansible_collections.oob.amt.tests.unit.plugins.module_utils.baseline.stub_module import StubModule
 
@@ -122,3 +122,29 @@ def test_entries_have_the_interface_fields():
     entry = Entry(catalog.BY_ID["AMT-NET-01"])
     entry.status = "manual"
     assert set(entry.to_result()) == {"id", "title", "severity", "status", "reason", "actions", "writes", "error", "fix"}
+
+
+def tls_state(context):
+    settings = {"InstanceID": "x", "Enabled": "true", "AcceptNonSecureConnections": "true", "MutualAuthentication": "false"}
+    return {"remote": dict(settings), "local": dict(settings), "context": context, "certificates": {}, "keys": {}}
+
+
+def test_without_a_certificate_in_use_or_a_ca_tls_is_observed_and_the_reason_names_the_missing_data():
+    run = make_run()
+    assert run._tls_unit(tls_state(None), ["AMT-TLS-01", "AMT-TLS-02", "AMT-TLS-04"]) is None  # pylint: disable=protected-access
+    hint = run._tls_hint(catalog.BY_ID["AMT-TLS-02"])  # pylint: disable=protected-access
+    assert hint == ("observed only: no server certificate is in use; give baseline.AMT-TLS-01.issuer_certificate,"
+                    " baseline.AMT-TLS-01.server_certificate, secrets.tls_ca_key to enforce it")
+    assert run._tls_hint(catalog.BY_ID["AMT-TLS-03"]).startswith("optional, and not required")  # pylint: disable=protected-access
+
+
+def test_refusals_name_the_secret_a_value_came_from():
+    run = make_run(baseline={"AMT-AUD-01": {"name": "auditor"}})
+    run.secrets = {"auditor_password": "short"}
+    with pytest.raises(InvalidInputError) as raised:
+        run.check_inputs()
+    assert str(raised.value).startswith("secrets.auditor_password: does not meet AMT's password rule")
+    run = make_run(baseline={"AMT-REDIR-03": {"consent_code_timeout": 5}})
+    with pytest.raises(InvalidInputError) as raised:
+        run.check_inputs()
+    assert str(raised.value) == "baseline.AMT-REDIR-03.consent_code_timeout: must be between 60 and 900 (got 5)"
