@@ -180,13 +180,14 @@ def test_refused_inputs_name_their_setting_before_anything_is_sent(tmp_path):
         "empty reason": ({"exceptions": {"AMT-REDIR-02": " "}}, "exceptions.AMT-REDIR-02", "needs a reason"),
         "unknown secret": ({"secrets": {"admin_password": "x"}}, "secrets.admin_password", "unknown secret"),
         "settings not a mapping": ({"baseline": {"AMT-WEB-01": "off"}}, "baseline.AMT-WEB-01", "must be a mapping"),
-        "certificate not for this host": ({"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": "other.example.com"},
-                                                                      "issuer_certificate": certificate}},
-                                           "secrets": {"tls_ca_key": key}},
-                                          "baseline.AMT-TLS-01.server_certificate.subject_alt_names", "must include %s" % UNREACHABLE),
-        "issuer without its key": ({"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": UNREACHABLE},
-                                                               "issuer_certificate": certificate}},
-                                    "secrets": {"tls_ca_key": "not a key"}}, "secrets.tls_ca_key", "must be a PEM"),
+        "certificate not for this host": (
+            {"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": "other.example.com"}, "issuer_certificate": certificate}},
+             "secrets": {"tls_ca_key": key}},
+            "baseline.AMT-TLS-01.server_certificate.subject_alt_names", "must include %s" % UNREACHABLE),
+        "issuer without its key": (
+            {"baseline": {"AMT-TLS-01": {"server_certificate": {"common_name": UNREACHABLE}, "issuer_certificate": certificate}},
+             "secrets": {"tls_ca_key": "not a key"}},
+            "secrets.tls_ca_key", "must be a PEM"),
         "weak auditor password": ({"baseline": {"AMT-AUD-01": {"name": "auditor"}}, "secrets": {"auditor_password": "short"}},
                                   "secrets.auditor_password", "does not meet AMT's password rule"),
     }
