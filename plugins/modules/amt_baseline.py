@@ -25,8 +25,8 @@ description:
     domains). C(AMT-TLS-03) (mutual TLS) is optional and judged only when required.
   - TLS is changed last, after every other write. Then C(CommitChanges) is sent once, and the device is reached again
     over TLS and verified, as M(oob.amt.amt_tls) does. RV(tls) then says how later tasks must connect.
-  - A control that fails does not stop the others. A lost connection does; every control after it is V(failed) with
-    error kind V(unreachable).
+  - A control that fails does not stop the others. A lost connection does; every control still to be read or changed
+    is V(failed) with error kind V(unreachable). Observed and manual controls are still judged from what was read before.
   - A device that was never provisioned keeps its network interface closed. Run the module against its local (LMS)
     address; it then reports C(AMT-PROV-01) drifted and the controls that need a provisioned device V(not_applicable).
   - "Settings per control (O(baseline)), with their defaults; every control also takes C(enforce) (default V(true)).
