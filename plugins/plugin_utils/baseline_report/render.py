@@ -125,7 +125,8 @@ def page(report):
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<title id="page-title">%s</title><style>%s</style></head><body>'
             '<header><h1>%s</h1><p>Generated <time data-key="generated_at">%s</time> by %s (schema %s, version %d).</p></header>'
-            '<main><div class="columns"><div>%s%s</div><div class="chart">%s</div></div>%s<section id="detail" hidden><h2>Machine <span id="detail-host"></span></h2><div id="detail-body"></div></section></main>'
+            '<main><div class="columns"><div>%s%s</div><div class="chart">%s</div></div>%s'
+            '<section id="detail" hidden><h2>Machine <span id="detail-host"></span></h2><div id="detail-body"></div></section></main>'
             '<script type="application/json" id="report-data">%s</script><script>%s</script></body></html>\n'
             % (CONTENT_SECURITY_POLICY, title, page_assets.STYLE, title, escape(report["generated_at"]), escape(report["generator"]),
                escape(report["schema"]), report["schema_version"], _summary(report), _changes(report), chart.svg(report), _grid(),
