@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import HERE, PYTHON_BIN, Fleet, _wait_until_serving, run_play, run_playbook, start_fleet
+from conftest import HERE, PYTHON_BIN, Fleet, _wait_until_serving, run_play, run_playbook
 from test_amt_tls import _make_ca, _served_fingerprint
 
 HARDEN = HERE.parents[1] / "playbooks" / "harden.yml"
