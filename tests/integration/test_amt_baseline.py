@@ -4,7 +4,7 @@
 answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
 mid-run, and inputs refused before anything is sent.
 
-Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41), old firmware (.21) and factory (.31), 217 ACM with TLS,
+Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51), old firmware (.21) and factory (.31), 217 ACM with TLS,
 219 a device that drops mid-run; 127.77.219.250 has no listener.
 """
 
@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
+from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient, embedded, epr
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
 from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import IDS
 from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Run
@@ -35,6 +35,7 @@ ACM = {"first_address": "127.77.217.1", "local_first_address": "127.78.217.1"}
 LEGACY = {"first_address": "127.77.216.21", "local_first_address": "127.78.216.21"}
 FACTORY = {"first_address": "127.77.216.31", "local_first_address": "127.78.216.31"}
 IN_PROCESS = {"first_address": "127.77.216.41", "local_first_address": "127.78.216.41"}
+WIRELESS = {"first_address": "127.77.216.51", "local_first_address": "127.78.216.51"}
 DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
@@ -403,3 +404,46 @@ def test_a_compliant_run_reads_each_class_once_and_writes_nothing_and_tls_goes_l
     assert [request for request in second_requests if request[1] not in READS + READ_METHODS] == []
     reads = [request for request in second_requests if request[1] in ("Get", "Enumerate")]
     assert sorted(set(reads)) == sorted(reads), [request for request in set(reads) if reads.count(request) > 1]
+
+
+def _add_open_user_profile(target, name):
+    """An open (unencrypted) profile, as the host OS adds one: a user profile, through the local system account."""
+    username, password = _mei_local_account(target)
+    client = AmtClient(WsmanTransport(target.vars["amt_local_hostname"], 16992, username, password, use_tls=False, timeout=10))
+    try:
+        outputs = client.invoke("AMT_WiFiPortConfigurationService", "AddWiFiSettings", [
+            ("WiFiEndpoint", epr("CIM_WiFiEndpoint", {"Name": "WiFi Endpoint 0"})),
+            ("WiFiEndpointSettingsInput", embedded("CIM_WiFiEndpointSettings", {
+                "ElementName": name, "InstanceID": "Intel(r) AMT:WiFi Endpoint Settings %s" % name, "SSID": "cafe-free",
+                "Priority": 5, "AuthenticationMethod": 2, "EncryptionMethod": 5}))])
+        assert outputs["ReturnValue"] == 0, outputs
+    finally:
+        client.close()
+
+
+def test_open_profiles_and_profiles_off_the_allowlist_are_removed(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "ccm", WIRELESS)
+    try:
+        target = device(fleet, 0)
+        _add_open_user_profile(target, "cafe")
+        psk = {"ssid": "corp", "priority": 1, "security": "wpa2_psk", "passphrase": "Wifi-Passphrase-0f-Corp"}
+        wifi_controls = ["AMT-WIFI-01", "AMT-WIFI-03", "AMT-WIFI-04", "AMT-WIFI-05"]
+        allowlist = {"AMT-WIFI-04": {"allowed_profiles": ["office"]}}
+        runs = run_play(tmp_path, fleet.inventory_path, [
+            ("profiles", "amt_wifi_profile", dict(target.connection(), profiles=[dict(psk, name="office"), dict(psk, name="guest", priority=2)])),
+            ("without an allowlist", "amt_baseline", dict(target.connection(), controls=wifi_controls), {"check_mode": True}),
+            ("enforce", "amt_baseline", dict(target.connection(), controls=wifi_controls, baseline=allowlist)),
+            ("again", "amt_baseline", dict(target.connection(), controls=wifi_controls, baseline=allowlist)),
+        ], hosts=target.name)
+    finally:
+        fleet.stop()
+    assert not runs["profiles"].get("failed"), runs["profiles"]
+    observed, enforced, again = by_id(runs["without an allowlist"]), by_id(runs["enforce"]), by_id(runs["again"])
+    assert observed["AMT-WIFI-01"]["status"] == "drifted" and observed["AMT-WIFI-01"]["actions"] == ["delete profile cafe"]
+    assert observed["AMT-WIFI-04"]["status"] == "manual" and "baseline.AMT-WIFI-04.allowed_profiles" in observed["AMT-WIFI-04"]["reason"]
+    assert enforced["AMT-WIFI-01"]["status"] == "changed" and enforced["AMT-WIFI-01"]["writes"] == [
+        {"action": "delete profile cafe", "status": "confirmed", "verified": True}]
+    assert enforced["AMT-WIFI-04"]["status"] == "changed" and enforced["AMT-WIFI-04"]["actions"] == ["delete profile guest"]
+    assert [again[control_id]["status"] for control_id in wifi_controls] == ["compliant", "drifted", "compliant", "compliant"]
+    assert "office (wpa2_psk)" in again["AMT-WIFI-03"]["reason"]
+    assert runs["again"]["changed"] is False

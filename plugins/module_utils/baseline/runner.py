@@ -21,7 +21,7 @@ from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
 from ansible_collections.oob.amt.plugins.module_utils.units import tls_apply
 from ansible_collections.oob.amt.plugins.module_utils.units.accounts import Users
 from ansible_collections.oob.amt.plugins.module_utils.units.audit_policy import AuditPolicy
-from ansible_collections.oob.amt.plugins.module_utils.units.base import NOT_SENT, Outcome, converge, read_state
+from ansible_collections.oob.amt.plugins.module_utils.units.base import NOT_SENT, Outcome, converge, describe_unit, read_state
 from ansible_collections.oob.amt.plugins.module_utils.units.cira import Cira
 from ansible_collections.oob.amt.plugins.module_utils.units.general import ENVIRONMENT_DETECTION, WEB_UI, General
 from ansible_collections.oob.amt.plugins.module_utils.units.redirection import Redirection
@@ -349,7 +349,8 @@ class Run:
                       "realms": ["audit_log"], "account_password": self.secrets.get("auditor_password"), "state": "present"})
 
     def _wifi(self, control, settings):
-        wifi = self.facts["wifi"]
+        # Read again (the client's cache answers unless a control before this one changed the profiles).
+        wifi = describe_unit(WifiProfiles(), self.client)
         if "local_profile_sync" not in wifi and not wifi["profiles"]:
             self.entries[control.id].status = NOT_APPLICABLE
             self.entries[control.id].reason = NO_WIFI
