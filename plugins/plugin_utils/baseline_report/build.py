@@ -51,7 +51,7 @@ def _error(value, default_kind):
 def _writes(values):
     if not isinstance(values, list):
         return []
-    return [{"action": text(entry.get("action")), "status": text(entry.get("status"), 64), "verified": bool(entry.get("verified"))}
+    return [{"action": text(entry.get("action")), "status": text(entry.get("status"), 64), "verified": None if entry.get("verified") is None else bool(entry.get("verified"))}
             for entry in values[:LIST_LIMIT] if isinstance(entry, dict)]
 
 

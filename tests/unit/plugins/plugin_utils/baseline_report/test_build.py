@@ -149,3 +149,13 @@ def test_thousand_hosts_totals_agree_with_the_results():
     assert len(failed_tasks) > 0
     assert totals["advisories"]["machines_affected"] == sum(
         1 for result in results.values() if result and result.get("advisories"))
+
+
+def test_writes_keep_an_unchecked_verification_apart_from_a_failed_one():
+    result = synthetic.result({"AMT-TLS-01": "changed"})
+    entry = next(control for control in result["controls"] if control["id"] == "AMT-TLS-01")
+    entry["writes"] = [{"action": "a", "status": "confirmed", "verified": True},
+                       {"action": "b", "status": "unconfirmed", "verified": None},
+                       {"action": "c", "status": "confirmed", "verified": False}]
+    writes = next(control for control in build.machine("h", result)["controls"] if control["id"] == "AMT-TLS-01")["writes"]
+    assert [write["verified"] for write in writes] == [True, None, False]
