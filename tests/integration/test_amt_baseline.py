@@ -4,7 +4,7 @@
 answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
 mid-run, and inputs refused before anything is sent.
 
-Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51), old firmware (.21) and factory (.31), 217 ACM with TLS,
+Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51, site data .61), old firmware (.21) and factory (.31), 217 ACM with TLS,
 219 a device that drops mid-run; 127.77.219.250 has no listener.
 """
 
@@ -36,6 +36,8 @@ LEGACY = {"first_address": "127.77.216.21", "local_first_address": "127.78.216.2
 FACTORY = {"first_address": "127.77.216.31", "local_first_address": "127.78.216.31"}
 IN_PROCESS = {"first_address": "127.77.216.41", "local_first_address": "127.78.216.41"}
 WIRELESS = {"first_address": "127.77.216.51", "local_first_address": "127.78.216.51"}
+SITE_DATA = {"first_address": "127.77.216.61", "local_first_address": "127.78.216.61"}
+MPS_PASSWORD = "Mps-Passw0rd-7!"
 DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
@@ -447,3 +449,31 @@ def test_open_profiles_and_profiles_off_the_allowlist_are_removed(tmp_path):
     assert [again[control_id]["status"] for control_id in wifi_controls] == ["compliant", "drifted", "compliant", "compliant"]
     assert "office (wpa2_psk)" in again["AMT-WIFI-03"]["reason"]
     assert runs["again"]["changed"] is False
+
+
+def test_controls_that_need_the_sites_data_are_enforced_once_it_is_given(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "ccm", SITE_DATA)
+    try:
+        target = device(fleet, 0)
+        controls = ["AMT-ENV-01", "AMT-CIRA-01", "AMT-CIRA-03"]
+        site = {"AMT-ENV-01": {"detection_domains": ["corp.example.com"]},
+                "AMT-CIRA-01": {"servers": [{"address": "mps.example.com", "username": "amtmps"}]},
+                "AMT-CIRA-03": {"user_initiated": "disabled"}}
+        secrets = {"mps_passwords": {"mps.example.com": MPS_PASSWORD}}
+        runs = run_play(tmp_path, fleet.inventory_path, [
+            ("without", "amt_baseline", dict(target.connection(), controls=controls)),
+            ("with", "amt_baseline", dict(target.connection(), controls=controls, baseline=site, secrets=secrets), {"diff": True}),
+            ("again", "amt_baseline", dict(target.connection(), controls=controls, baseline=site, secrets=secrets)),
+        ], hosts=target.name)
+    finally:
+        fleet.stop()
+    without, given, again = runs["without"], runs["with"], runs["again"]
+    assert without["changed"] is False
+    for entry in without["controls"]:
+        assert entry["status"] in ("manual", "compliant", "drifted") and entry["writes"] == [], entry
+        assert "observed only: give baseline.%s." % entry["id"] in entry["reason"], entry
+    assert [entry["status"] for entry in given["controls"]] == ["changed", "changed", "changed"], given["controls"]
+    assert by_id(given)["AMT-ENV-01"]["actions"] and all(write["verified"] for write in by_id(given)["AMT-CIRA-01"]["writes"])
+    assert MPS_PASSWORD not in str(given) and MPS_PASSWORD not in runs.output
+    assert again["changed"] is False and [entry["status"] for entry in again["controls"]] == ["compliant"] * 3
+    assert_no_write(again)
