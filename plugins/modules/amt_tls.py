@@ -126,8 +126,11 @@ options:
 notes:
   - O(issuer_private_key) never leaves the controller; a key pair the device generates never leaves the device.
   - Certificates and key pairs this module replaced are removed only after the new certificate has been verified. A run
-    cut off after the commit leaves the replaced certificate on the device; remove it by hand. A key pair or certificate
-    a cut-off run added before putting it in use is used by the next run rather than another one made.
+    cut off after the commit leaves the replaced certificate on the device; the next run, once the device serves what the
+    task asks, removes it and its key pair as a leftover - any certificate that is not a trusted root, not in use, made
+    for server authentication only (no clientAuth, so no 802.1X or CIRA client certificate) and issued for
+    O(server_certificate.common_name). One the device refuses to delete (still in use) stays, with its key pair. A key
+    pair or certificate a cut-off run added before putting it in use is used by the next run rather than another one made.
   - Only the network interface can be checked from the controller after the commit; the local interface's settings are
     read back, not observed in use.
 requirements:

@@ -6,6 +6,7 @@ TLS differs, and a commit whose answer is lost."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import ipaddress
@@ -406,5 +407,96 @@ def test_a_certificate_and_key_made_elsewhere(tmp_path, site_ca):
         assert args["private_key"].splitlines()[1] not in str(run.records)
         target.ca_path = site_ca["path"]
         assert _certificate_count(target) == (1, 1)
+    finally:
+        fleet.stop()
+
+
+def _add_client_certificate(target, site_ca, common_name):
+    """Test setup: a key and a client-authentication certificate for it (as 802.1X or CIRA use), signed by the site CA.
+    Returns the certificate's InstanceID."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issuer = x509.load_pem_x509_certificate(site_ca["certificate"].encode())
+    issuer_key = serialization.load_pem_private_key(site_ca["key"].encode(), password=None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+                   .issuer_name(issuer.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+                   .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                   .sign(issuer_key, hashes.SHA256()))
+    pkcs1 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    client = target.client()
+    try:
+        client.invoke("AMT_PublicKeyManagementService", "AddKey", [("KeyBlob", base64.b64encode(pkcs1).decode())])
+        outputs = client.invoke("AMT_PublicKeyManagementService", "AddCertificate", [
+            ("CertificateBlob", base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode())])
+        return str(outputs["CreatedCertificate"]["selectors"]["InstanceID"])
+    finally:
+        client.close()
+
+
+def _certificates_and_keys(target):
+    client = target.client()
+    try:
+        certificates = dict((str(item["InstanceID"]), item.get("TrustedRootCertficate")) for item in client.enumerate("AMT_PublicKeyCertificate"))
+        return certificates, [str(item["InstanceID"]) for item in client.enumerate("AMT_PublicPrivateKeyPair")]
+    finally:
+        client.close()
+
+
+def test_a_run_cut_off_after_the_commit_is_cleaned_up_by_the_next_run(tmp_path, site_ca):
+    # A commit that switches TLS settings loses its answer and closes the ports for 4 s: a task that renews the certificate
+    # and turns local TLS off, waiting only 1 s, stops after the commit, before removing the certificate it replaced.
+    fleet = _start_latency_fleet(tmp_path, 246, "acm", "16.1", {"tls_commit_cut_chance": 1, "restart_commit_tls": 4}, False)
+    try:
+        target = device(fleet, 0)
+        host = target.vars["amt_hostname"]
+        first = run_play(tmp_path, fleet.inventory_path, [
+            ("first", "amt_tls", dict(target.connection(), **_tls_args(target, site_ca)))], hosts="all")["first"]
+        assert first.get("failed") is not True, first
+        target.ca_path = site_ca["path"]
+        replaced = first["certificate"]["instance_id"]
+        _certificates, keys_first = _certificates_and_keys(target)
+        # What a clean-up must leave alone: a trusted root, and a client certificate with the server certificate's name.
+        other_root, _other_key = _make_ca("another trusted root")
+        client = target.client()
+        try:
+            client.invoke("AMT_PublicKeyManagementService", "AddTrustedRootCertificate", [
+                ("CertificateBlob", base64.b64encode(x509.load_pem_x509_certificate(other_root.encode()).public_bytes(
+                    serialization.Encoding.DER)).decode())])
+        finally:
+            client.close()
+        client_certificate = _add_client_certificate(target, site_ca, "amt-test.example.com")
+        before, keys_before = _certificates_and_keys(target)
+        renamed = _tls_args(target, site_ca)
+        renamed["server_certificate"] = dict(renamed["server_certificate"], subject_alt_names=[host, "amt-test.example.com"])
+        renamed["local_tls"] = False
+        cut = run_play(tmp_path, fleet.inventory_path, [
+            ("cut", "amt_tls", dict(target.connection(timeout=10), restart_timeout=1, **renamed))], hosts="all")["cut"]
+        assert cut["failed"] is True and cut["indeterminate"] is True, cut
+        assert [write["status"] for write in cut["writes"]][-1] == "unconfirmed" and cut["actions"][-1].startswith("commit"), cut
+        deadline = time.monotonic() + 30
+        while not _port_open(host, 16993):
+            assert time.monotonic() < deadline, "the device did not come back after CommitChanges"
+            time.sleep(0.05)
+        left, keys_left = _certificates_and_keys(target)
+        assert replaced in left and len(left) == len(before) + 1 and len(keys_left) == len(keys_before) + 1
+        client_key = set(keys_before) - set(keys_first)
+        tasks = [("check", "amt_tls", dict(target.connection(), **renamed), {"check_mode": True}),
+                 ("finish", "amt_tls", dict(target.connection(), **renamed)),
+                 ("then nothing", "amt_tls", dict(target.connection(), **renamed))]
+        run = run_play(tmp_path, fleet.inventory_path, tasks, hosts="all")
+        check, finish, nothing = run["check"], run["finish"], run["then nothing"]
+        assert check["changed"] is True and check["writes"] == [], check
+        assert len(check["actions"]) == 2 and check["actions"][0] == "remove the leftover server certificate %s" % replaced, check
+        assert check["actions"][1].startswith("remove the leftover key pair "), check
+        assert finish["actions"] == check["actions"] and [write["status"] for write in finish["writes"]] == ["confirmed", "confirmed"], finish
+        assert nothing.get("failed") is not True and nothing["changed"] is False and nothing["writes"] == [], nothing
+        after, keys_after = _certificates_and_keys(target)
+        assert set(after) == set(left) - {replaced}
+        assert client_certificate in after and sum(1 for root in after.values() if str(root).lower() == "true") == \
+            sum(1 for root in before.values() if str(root).lower() == "true")
+        (removed_key,) = set(keys_left) - set(keys_after)
+        assert removed_key in keys_first and client_key <= set(keys_after) and len(keys_after) == len(keys_left) - 1
+        assert _served_fingerprint(host) == finish["certificate"]["fingerprint"]
     finally:
         fleet.stop()

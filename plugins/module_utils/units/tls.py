@@ -10,7 +10,8 @@ these writes (docs/amt-reference.md 7.4; the order is the one Intel's RPS and rp
 
 A certificate is renewed when it expires within renew_before_days, or its subject or subject alternative names
 differ from the task's. A key pair left on the device without a certificate (a run cut off after GenerateKeyPair,
-or a request signed elsewhere) is reused rather than another one generated.
+or a request signed elsewhere) is reused rather than another one generated. A server certificate a run cut off after
+CommitChanges left behind is recognised by leftovers() and removed with its key pair by the next run (tls_apply).
 """
 
 from __future__ import annotations
@@ -441,6 +442,38 @@ class Tls(Unit):
                     self._names_and_expiry_problem(entry["certificate"]) is None:
                 return instance_id
         return None
+
+    def leftovers(self, state):
+        """InstanceIDs of server certificates earlier runs left behind (a run cut off between CommitChanges and its clean-up):
+        certificates that are not trusted roots, not the one in use, made for server authentication only (an 802.1X or
+        CIRA client certificate carries clientAuth) and issued for the task's common name."""
+        found = []
+        for instance_id, entry in sorted(state["certificates"].items()):
+            if entry["root"] or instance_id == state["context"]:
+                continue
+            try:
+                usages = entry["certificate"].extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+            except x509.ExtensionNotFound:
+                continue
+            if ExtendedKeyUsageOID.SERVER_AUTH not in usages or ExtendedKeyUsageOID.CLIENT_AUTH in usages:
+                continue
+            if _names_of(entry["certificate"])[0] == self.want["server_certificate"]["common_name"]:
+                found.append(instance_id)
+        return found
+
+    @staticmethod
+    def removals(state, certificates):
+        """[(class, InstanceID)] that remove the given certificates, then each one's key pair unless a certificate that
+        stays uses it. Never the certificate in use nor a trusted root."""
+        doomed = [handle for handle in dict.fromkeys(certificates) if handle in state["certificates"] and handle != state["context"]
+                  and not state["certificates"][handle]["root"]]
+        kept_keys = set(entry["key"] for handle, entry in state["certificates"].items() if handle not in doomed)
+        keys = []
+        for handle in doomed:
+            key = state["certificates"][handle]["key"]
+            if key is not None and key not in kept_keys and key not in keys:
+                keys.append(key)
+        return [(schema.AMT_PUBLIC_KEY_CERTIFICATE, handle) for handle in doomed] + [(schema.AMT_PUBLIC_PRIVATE_KEY_PAIR, key) for key in keys]
 
     def _install_certificate(self, client, state):
         reused = self.reusable_certificate(state)

@@ -113,20 +113,24 @@ def _commit(module, unit, outcome, overrides, restart_timeout):
     return client, state
 
 
-def _remove_replaced(client, replaced, state, outcome):
-    """Remove the certificate the run replaced and its key pair, unless something still uses them."""
-    entry = state["certificates"].get(replaced)
-    if entry is None or replaced == state["context"]:
-        return
-    writes = [(schema.AMT_PUBLIC_KEY_CERTIFICATE, replaced, "remove the replaced server certificate %s" % replaced)]
-    key = entry["key"]
-    if key is not None and not any(other["key"] == key for handle, other in state["certificates"].items() if handle != replaced):
-        writes.append((schema.AMT_PUBLIC_PRIVATE_KEY_PAIR, key, "remove the replaced key pair %s" % key))
-    for class_name, instance_id, action in writes:
+def _removals(unit, state, replaced):
+    """(class, InstanceID, action) removing the certificate the run replaced, those earlier runs left behind (a run cut
+    off between CommitChanges and this clean-up) and their key pairs, unless something that stays uses them."""
+    replaced_key = (state["certificates"].get(replaced) or {}).get("key")
+    removals = []
+    for class_name, instance_id in unit.removals(state, ([replaced] if replaced else []) + unit.leftovers(state)):
+        which = "replaced" if instance_id in (replaced, replaced_key) else "leftover"
+        what = "server certificate" if class_name == schema.AMT_PUBLIC_KEY_CERTIFICATE else "key pair"
+        removals.append((class_name, instance_id, "remove the %s %s %s" % (which, what, instance_id)))
+    return removals
+
+
+def _remove(client, removals, outcome):
+    for class_name, instance_id, action in removals:
         try:
             client.delete(class_name, {"InstanceID": instance_id})
         except AmtError:
-            # The device refuses to delete what is in use (802.1X, CIRA): it stays, and so does its key.
+            # The device refuses to delete what is in use (802.1X, CIRA): it stays, and so do the keys.
             outcome.record(action, REFUSED)
             return
         outcome.record(action, CONFIRMED, verified=True)
@@ -172,7 +176,9 @@ def apply(module, unit, outcome, restart_timeout):
     changes = unit.plan(state)
     outcome.diff = unit.diff(state, changes)
     pending = bool(changes) or not _in_effect(module, unit, state)
-    outcome.planned = [unit.summary(change) for change in changes] + ([COMMIT] if pending else [])
+    # Certificates left behind are removed once the device serves what the task wants: now, or after the commit.
+    leftovers = [] if pending else _removals(unit, state, None)
+    outcome.planned = [unit.summary(change) for change in changes] + ([COMMIT] if pending else []) + [action for _c, _i, action in leftovers]
     if changes:
         unit.preflight(client, state, changes)
     needs_certificate = any(change["action"] == "certificate" for change in changes)
@@ -181,6 +187,9 @@ def apply(module, unit, outcome, restart_timeout):
             raise InvalidInputError("certificate: a new server certificate is needed (%s) and neither issuer_certificate nor"
                                     " certificate is given" % unit.renewal_reason(state))
         _request_only(module, unit, state, outcome)
+    if not module.check_mode and leftovers:
+        _remove(client, leftovers, outcome)
+        state = read_state(unit, client)
     if module.check_mode or not pending:
         outcome.state = outcome.diff["after"]
         if not changes and state["context"] in state["certificates"]:
@@ -195,8 +204,9 @@ def apply(module, unit, outcome, restart_timeout):
         new_client, final = _commit(module, unit, outcome, overrides, restart_timeout)
         try:
             replaced = next((change["replaces"] for change in changes if change["action"] == "certificate"), None)
-            if replaced is not None:
-                _remove_replaced(new_client, replaced, final, outcome)
+            removals = _removals(unit, final, replaced)
+            if removals:
+                _remove(new_client, removals, outcome)
                 final = read_state(unit, new_client)
         finally:
             new_client.close()
