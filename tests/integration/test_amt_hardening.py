@@ -114,7 +114,18 @@ def test_the_role_across_a_mixed_fleet(tmp_path, fleet, site_ca):
     weak = dict((host, {finding["id"] for finding in before[host]["amt"]["findings"]} & ENFORCED_BY_DEFAULT) for host in healthy)
     assert all(weak.values()), weak  # every device starts with something to fix
 
+    # Check mode: the drift, exactly, and nothing written (amt_info reads the same findings afterwards).
     reports = tmp_path / "reports"
+    _check_run, planned, drift_report = _harden(tmp_path, inventory, reports, check=True)
+    drift = dict((machine["host"], _by_id(machine)) for machine in drift_report["machines"])
+    for host in healthy:
+        assert all(control["writes"] == [] for control in planned[host]["controls"]), host
+        for control_id in weak[host]:
+            assert drift[host][control_id]["status"] == "drifted" and drift[host][control_id]["actions"], (host, control_id)
+    unchanged = _read_back(tmp_path, inventory, healthy)
+    assert dict((host, unchanged[host]["amt"]["findings"]) for host in healthy) == \
+        dict((host, before[host]["amt"]["findings"]) for host in healthy)
+
     run, results, report = _harden(tmp_path, inventory, reports)
     assert run.returncode != 0  # the factory and the dropped device fail their hosts, after the report is written
     machines = dict((machine["host"], machine) for machine in report["machines"])
@@ -156,6 +167,13 @@ def test_the_role_across_a_mixed_fleet(tmp_path, fleet, site_ca):
     old = machines["ccm-0"]
     assert old["device"]["firmware"].startswith("11.8") and old["advisories"], old["device"]
     assert _by_id(old)["AMT-FW-01"]["status"] == "drifted"
+
+    # Against the check-mode report before it: every drift the run changed is listed as fixed.
+    fixed = {(entry["host"], entry["control"]) for entry in report["changes"]["fixed"]}
+    for host in healthy:
+        for control_id, control in _by_id(machines[host]).items():
+            if control["status"] == "changed" and drift[host][control_id]["status"] == "drifted":
+                assert (host, control_id) in fixed, (host, control_id)
 
     # The report's statuses against the devices as amt_info reads them now.
     rewritten = dict(hosts)
