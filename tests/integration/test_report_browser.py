@@ -36,7 +36,7 @@ class Dom(html.parser.HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.rows, self.cells, self.tags, self.texts, self.attributes = [], [], [], {}, {}
+        self.rows, self.groups, self.cells, self.tags, self.texts, self.attributes = [], [], [], [], {}, {}
         self._open = []
 
     def handle_starttag(self, tag, attrs):
@@ -44,6 +44,8 @@ class Dom(html.parser.HTMLParser):
         self.tags.append(tag)
         if tag == "tr" and "data-host" in attributes:
             self.rows.append(attributes)
+        if tag == "tr" and "data-group" in attributes:
+            self.groups.append(attributes["data-group"])
         if tag == "td" and "data-control" in attributes:
             self.cells.append(attributes)
         name = attributes.get("id") or attributes.get("data-key")
@@ -126,6 +128,29 @@ def test_a_thousand_machines_are_paged(tmp_path):
     worst_first = [row["data-status"] for row in dom.rows]
     assert worst_first == sorted(worst_first, key=build.MACHINE_STATUSES.index), "grouped by status, worst first"
     assert int(dom.texts["totals.machines"]) == 1000
+    dom = dump(tmp_path, page, "#size=250&page=4&group=&sort=host")
+    assert dom.texts["grid-count"] == "Showing 751\u20131000 of 1000 machine(s)"
+    assert [row["data-host"] for row in dom.rows] == sorted(item["host"] for item in report["machines"])[750:]
+
+
+def test_views_named_in_the_address_filter_group_and_sort(tmp_path):
+    report, page = write_report(tmp_path / "reports", 40)
+    totals = report["totals"]
+    dom = dump(tmp_path, page, "#show=machine:drifted&group=firmware&sort=worst")
+    assert len(dom.rows) == totals["machines_by_status"]["drifted"] > 0
+    assert {row["data-status"] for row in dom.rows} == {"drifted"}
+    versions = sorted({item["device"]["firmware"] for item in report["machines"] if item["status"] == "drifted"},
+                      key=lambda version: tuple(int(part) for part in version.split(".")))
+    assert dom.groups == versions, "one group per firmware, oldest first"
+
+    redirection = next(entry for entry in report["controls"] if entry["id"] == "AMT-REDIR-02")
+    dom = dump(tmp_path, page, "#show=cell:excepted&control=AMT-REDIR-02&group=")
+    assert len(dom.rows) == redirection["counts"]["excepted"] > 0
+    assert {(cell["data-control"], cell["data-status"]) for cell in dom.cells} == {("AMT-REDIR-02", "excepted")}
+    assert dom.groups == []
+
+    dom = dump(tmp_path, page, "#q=AMT-0001.EXAMPLE&show=nonsense&size=7")
+    assert [row["data-host"] for row in dom.rows] == ["amt-0001.example.net"], "unknown settings keep their defaults"
 
 
 def test_screenshot(tmp_path):

@@ -4,7 +4,8 @@
 
 The script reads the report from the page's JSON element and builds the machines x controls grid (grouped, sorted,
 filtered, one page of rows at a time, so 1,000 machines stay quick) and the per-machine detail, with createElement and
-textContent only: no device string is ever parsed as markup. #host=<name> in the page's address opens that machine.
+textContent only: no device string is ever parsed as markup. The page's address can name a view (filters, grouping,
+sorting, page) and a machine to open, e.g. #show=machine:drifted&group=firmware&host=<name>.
 """
 
 STYLE = r"""
@@ -274,23 +275,39 @@ SCRIPT = r"""
 
   var controlSelect = document.getElementById("filter-control");
   controls.forEach(function (control) { controlSelect.appendChild(el("option", {value: control.id}, control.id + " " + control.title)); });
-  [["filter-text", "input", function (value) { state.text = value.trim().toLowerCase(); }],
-    ["filter-status", "change", function (value) { state.status = value; }],
-    ["filter-control", "change", function (value) { state.control = value; }],
-    ["group-by", "change", function (value) { state.group = value; }],
-    ["sort-by", "change", function (value) { state.sort = value; }],
-    ["page-size", "change", function (value) { state.size = parseInt(value, 10); }]].forEach(function (entry) {
-    document.getElementById(entry[0]).addEventListener(entry[1], function (event) {
-      entry[2](event.target.value);
+  var settings = [
+    ["q", "filter-text", "input", function (value) { state.text = value.trim().toLowerCase(); }],
+    ["show", "filter-status", "change", function (value) { state.status = value; }],
+    ["control", "filter-control", "change", function (value) { state.control = value; }],
+    ["group", "group-by", "change", function (value) { state.group = value; }],
+    ["sort", "sort-by", "change", function (value) { state.sort = value; }],
+    ["size", "page-size", "change", function (value) { state.size = parseInt(value, 10); }]];
+  settings.forEach(function (entry) {
+    document.getElementById(entry[1]).addEventListener(entry[2], function (event) {
+      entry[3](event.target.value);
       state.page = 0;
       render();
     });
   });
+  // A view to link to: #q=...&show=cell:drifted&control=AMT-TLS-01&group=firmware&sort=worst&size=250&page=2&host=<name>
+  var wanted = {};
+  window.location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+    var at = pair.indexOf("=");
+    try {
+      if (at > 0) { wanted[decodeURIComponent(pair.slice(0, at))] = decodeURIComponent(pair.slice(at + 1)); }
+    } catch (error) { /* a malformed escape leaves that setting at its default */ }
+  });
+  settings.forEach(function (entry) {
+    if (!Object.prototype.hasOwnProperty.call(wanted, entry[0])) { return; }
+    var input = document.getElementById(entry[1]);
+    var before = input.value;
+    input.value = wanted[entry[0]];
+    if (input.value === wanted[entry[0]]) { entry[3](input.value); } else { input.value = before; }
+  });
+  if (wanted.page) { state.page = Math.max(0, (parseInt(wanted.page, 10) || 1) - 1); }
   render();
-  var wanted = /^#host=(.+)$/.exec(window.location.hash);
-  if (wanted) {
-    var name = decodeURIComponent(wanted[1]);
-    machines.filter(function (machine) { return machine.host === name; }).forEach(showDetail);
+  if (wanted.host) {
+    machines.filter(function (machine) { return machine.host === wanted.host; }).forEach(showDetail);
   }
 }());
 """
