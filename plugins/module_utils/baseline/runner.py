@@ -217,19 +217,19 @@ class Run:
     # --- one control ---------------------------------------------------------------------------------------------
     def _settle(self, entry):
         control = entry.control
-        if control.mode == catalog.MANUAL:
-            self._manual(entry, control.manual_reason)
-        elif control.mode == catalog.OBSERVE:
-            if control.id in self.exceptions:
-                self._excepted(entry)
-            else:
-                self._observe(entry)
-        else:
+        if control.mode == catalog.ENFORCE:
             self._enforce(entry)
+        elif control.id in self.exceptions:
+            self._excepted(entry)
+        elif control.mode == catalog.MANUAL:
+            self._manual(entry, control.manual_reason)
+        else:
+            self._observe(entry)
 
-    def _manual(self, entry, reason):
-        entry.status = EXCEPTED if entry.control.id in self.exceptions else MANUAL
-        entry.reason = self.exceptions.get(entry.control.id, reason)
+    @staticmethod
+    def _manual(entry, reason):
+        entry.status = MANUAL
+        entry.reason = reason
 
     def _excepted(self, entry):
         entry.status = EXCEPTED
@@ -273,7 +273,9 @@ class Run:
         except AmtError as error:
             self._fail(entry, error)
             return
-        if unit is None:
+        if unit is None:  # nothing on the device to manage: the builder said why
+            if control.id in self.exceptions:
+                self._excepted(entry)
             return
         check_mode = self.module.check_mode or not self._enforcing(control.id)
         try:
