@@ -51,8 +51,13 @@ def _error(value, default_kind):
 def _writes(values):
     if not isinstance(values, list):
         return []
-    return [{"action": text(entry.get("action")), "status": text(entry.get("status"), 64), "verified": None if entry.get("verified") is None else bool(entry.get("verified"))}
+    return [{"action": text(entry.get("action")), "status": text(entry.get("status"), 64), "verified": _verified(entry.get("verified"))}
             for entry in values[:LIST_LIMIT] if isinstance(entry, dict)]
+
+
+def _verified(value):
+    """True or False once the unit read the write back; None when it did not."""
+    return None if value is None else bool(value)
 
 
 def _control(entry):
