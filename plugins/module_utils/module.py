@@ -31,9 +31,13 @@ class AmtModule:
     Use it through run(): every AmtError raised by the module's function, the client included, becomes a failed result.
     """
 
+    # What takes the task's arguments and returns its result: AnsibleModule in a module process. The controller-side
+    # runner (plugins/plugin_utils/in_process.py) puts its own front end here, with AnsibleModule's interface, for one run.
+    front_end = AnsibleModule
+
     def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
         self._client = None
-        self.ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.ansible_module = type(self).front_end(argument_spec=argument_spec, supports_check_mode=supports_check_mode, **kwargs)
         for library, import_traceback in MISSING_LIBRARIES.items():
             self.ansible_module.fail_json(msg=missing_required_lib(library), exception=import_traceback)
         try:
