@@ -1,7 +1,8 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""amt_info's action plugin (plugins/plugin_utils/in_process.py): on a local connection the module's code runs in the
-controller's worker, anywhere else the module runs as a module; results the same, secrets nowhere.
+"""The action plugins of amt_info and amt_baseline (plugins/plugin_utils/in_process.py): on a local connection the
+module's code runs in the controller's worker, anywhere else the module runs as a module; results the same, secrets
+nowhere.
 
 The proof that nothing ran as a module is the Python interpreter: the hosts name one that does not exist, so a task that
 started a module process fails (its interpreter is not found) while one that ran in the worker succeeds.
@@ -22,6 +23,7 @@ from conftest import device, run_playbook, start_fleet
 ADDRESSES = {"first_address": "127.77.218.1", "local_first_address": "127.78.218.1"}
 UNREACHABLE_ADDRESS = "127.77.218.250"
 WRONG_PASSWORD = "Wr0ng~In-Process!"
+AUDITOR_PASSWORD = "Aud1tor~In-Process!"
 NO_INTERPRETER = "/nonexistent/oob-amt/python"
 IN_PROCESS_LINE = "oob.amt.amt_info runs in the controller's worker process"
 
@@ -65,6 +67,15 @@ def info_task(name, interpreter=NO_INTERPRETER, connection="local", environment=
             "vars": {"ansible_connection": connection, "ansible_python_interpreter": interpreter}}
 
 
+def baseline_task(name):
+    """amt_baseline in check mode with --diff, with an auditor account and its password (a no_log dict), errors ignored."""
+    args = {"hostname": "{{ amt_hostname }}", "username": "{{ amt_username }}", "password": "{{ amt_password }}",
+            "ca_path": "{{ amt_ca_path }}", "baseline": {"AMT-AUD-01": {"name": "auditor"}},
+            "secrets": {"auditor_password": "{{ auditor_password }}"}}
+    return {"name": name, "oob.amt.amt_baseline": args, "ignore_errors": True, "check_mode": True, "diff": True,
+            "vars": {"ansible_python_interpreter": NO_INTERPRETER}}
+
+
 @pytest.fixture(scope="module")
 def runs(fleet, tmp_path_factory):
     """One playbook of every case, run at verbosity 4, with the other connection plugin beside the playbook."""
@@ -73,7 +84,8 @@ def runs(fleet, tmp_path_factory):
     (work_dir / "connection_plugins").mkdir()
     (work_dir / "connection_plugins" / "local_elsewhere.py").write_text(OTHER_CONNECTION, encoding="utf-8")
     # Secrets only in a vars file: ansible quotes playbook lines in its errors.
-    (work_dir / "vars.json").write_text(json.dumps({"wrong_password": WRONG_PASSWORD}), encoding="utf-8")
+    (work_dir / "vars.json").write_text(json.dumps({"wrong_password": WRONG_PASSWORD, "auditor_password": AUDITOR_PASSWORD}),
+                                        encoding="utf-8")
     tasks = [
         info_task("in process"),
         info_task("on the managed host (transport local)", transport="local"),
@@ -83,6 +95,7 @@ def runs(fleet, tmp_path_factory):
         info_task("wrong password", password="{{ wrong_password }}"),
         info_task("port out of range", port=70000),
         info_task("unreachable", hostname=UNREACHABLE_ADDRESS, timeout=5),
+        baseline_task("baseline in process, check mode"),
     ]
     playbook = work_dir / "playbook.yml"
     play = {"name": "in process", "hosts": amt.name, "gather_facts": False, "vars_files": [str(work_dir / "vars.json")], "tasks": tasks}
@@ -114,6 +127,17 @@ def test_the_managed_host_and_other_connections_run_the_module(runs):
     assert "AnsiballZ_amt_info.py" in run.output
 
 
+def test_baseline_runs_in_the_worker_in_check_mode(runs):
+    _amt, run = runs
+    result = run["baseline in process, check mode"]
+    assert not result.get("failed"), result
+    assert "oob.amt.amt_baseline runs in the controller's worker process" in run.output
+    statuses = dict((control["id"], control["status"]) for control in result["controls"])
+    assert statuses["AMT-AUD-01"] == "drifted" and "changed" not in statuses.values(), statuses
+    assert [write for control in result["controls"] for write in control["writes"]] == []
+    assert result["diff"]["before"] and result["diff"]["after"], result
+
+
 def test_environment_fallbacks_as_in_a_module(runs):
     _amt, run = runs
     result = run["password from the task environment"]
@@ -135,6 +159,6 @@ def test_failures_are_clean_results(runs):
 def test_secrets_absent_from_results_and_verbose_output(runs):
     amt, run = runs
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.output
-    for secret in (amt.vars["amt_password"], WRONG_PASSWORD):
+    for secret in (amt.vars["amt_password"], WRONG_PASSWORD, AUDITOR_PASSWORD):
         assert secret not in run.output
         assert secret not in json.dumps(run.records)
