@@ -4,8 +4,8 @@
 answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
 mid-run, and inputs refused before anything is sent.
 
-Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51, site data .61), old firmware (.21) and factory (.31), 217 ACM with TLS,
-219 a device that drops mid-run; 127.77.219.250 has no listener.
+Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51, site data .61), old firmware
+(.21) and factory (.31); 217 ACM with TLS; 219 a device that drops mid-run; 127.77.219.250 has no listener.
 """
 
 from __future__ import annotations
