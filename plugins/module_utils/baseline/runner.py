@@ -7,8 +7,8 @@ units.base.converge; the client's per-run cache means every class is read once h
 controls are judged by amt_info's findings checks over amt_info's facts (info/gather.py), manual ones reported with what
 to do. TLS goes last, after every other write, through the TLS unit's own commit-and-reconnect (units/tls_apply.py).
 
-A control that fails does not stop the others; a lost connection does: every control after it is failed with kind
-unreachable, since nothing more can be read or written.
+A control that fails does not stop the others; a lost connection does: every control still to be read or changed is
+failed with kind unreachable. Observed and manual ones are still judged from what was read before.
 """
 
 from __future__ import annotations
