@@ -127,6 +127,9 @@ def test_the_role_across_a_mixed_fleet(tmp_path, fleet, site_ca):
         dict((host, before[host]["amt"]["findings"]) for host in healthy)
 
     run, results, report = _harden(tmp_path, inventory, reports)
+    # The issuer's private key (amt_hardening_secrets.tls_ca_key) reaches the device's certificate, never the output.
+    key_line = site_ca["key"].splitlines()[1]
+    assert key_line not in run.output and key_line not in json.dumps(report) and key_line not in json.dumps(results)
     assert run.returncode != 0  # the factory and the dropped device fail their hosts, after the report is written
     machines = dict((machine["host"], machine) for machine in report["machines"])
     assert sorted(machines) == sorted(hosts)
