@@ -4,8 +4,8 @@
 
 Six machines: a CCM one to retire; a CCM one whose inventory names another UUID; an ACM one on firmware 11.8 whose
 Auditor has not allowed unprovisioning; an ACM one to retire in full and one in part; an ACM one that stops answering
-in the middle of its run (amtsim's restart-after fault on AMT_AuditLog.ReadRecords). The first run retires two machines
-and refuses or fails the others, each for its reason, in the disposition log. The device that dropped comes back (the
+in the middle of its run (amtsim's restart-after fault on AMT_AuditLog.ReadRecords). The first run, in batches of two,
+retires three machines and refuses or fails the others, each for its reason, in the disposition log. The device that dropped comes back (the
 fleet restarted without faults) and the Auditor allows unprovisioning: the same command then retires those two and
 changes nothing else. A third run changes nothing at all.
 
@@ -59,9 +59,11 @@ def write_inventory(path, machines):
     return path
 
 
-def decommission(work_dir, inventory, out_dir, check=False, confirm=CONFIRMATION):
+def decommission(work_dir, inventory, out_dir, check=False, confirm=CONFIRMATION, serial=None):
     extra_vars = {"amt_decommission_dir": str(out_dir), "amt_decommission_verify_timeout": 10,
                   "amt_decommission_operator": "pytest"}
+    if serial is not None:
+        extra_vars["amt_decommission_serial"] = serial
     if confirm is not None:
         extra_vars["amt_decommission_confirm"] = confirm
     return run_playbook(work_dir, [inventory], PLAYBOOK, check=check, extra_vars=extra_vars)
@@ -103,18 +105,25 @@ def test_mixed_fleet_retired_refused_retried_and_left_alone(fleet_dirs, tmp_path
     ccm = start_fleet(fleet_dirs["ccm"], 2, "ccm", CCM_FLEET)
     acm = start_fleet(fleet_dirs["acm"], 4, "acm", ACM_FLEET, firmware=ACM_FIRMWARE, faults=DROP_MID_RUN)
     try:
-        devices = {"ccm-retire": device(ccm, 0), "ccm-other-uuid": device(ccm, 1), "acm-11-auditor": device(acm, 0),
+        # In this order, the first batch of two holds the two machines that are refused.
+        devices = {"ccm-other-uuid": device(ccm, 1), "acm-11-auditor": device(acm, 0), "ccm-retire": device(ccm, 0),
                    "acm-retire": device(acm, 1), "acm-partial": device(acm, 2), "acm-drops": device(acm, 3)}
         devices["acm-11-auditor"].add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[20], access_permission=1)
         machines = dict((name, machine(amt)) for name, amt in devices.items())
         machines["ccm-other-uuid"]["amt_decommission_expected_uuid"] = OTHER_UUID
         machines["acm-partial"]["amt_decommission_mode"] = "partial"
+        # This one is also read over its host interface, as the role does on the machine itself when told its MEI device.
+        machines["ccm-retire"].update(amt_decommission_mei_device=devices["ccm-retire"].vars["amt_mei_socket"],
+                                      amt_decommission_lms_hostname=devices["ccm-retire"].vars["amt_local_hostname"],
+                                      amt_decommission_local_become=False)
         inventory = write_inventory(tmp_path / "inventory.json", machines)
         out_dir = tmp_path / "decommission"
 
-        first = decommission(tmp_path, inventory, out_dir)
+        # In batches of two: the first batch, refused whole, does not stop the others; each batch writes its lines.
+        first = decommission(tmp_path, inventory, out_dir, serial=2)
         assert first.returncode == 2, first.output  # the machines not retired fail at the end, after the log is written
         lines, rows = disposition(out_dir)
+        assert [line["host"] for line in lines] == list(devices), "one line per machine, batch after batch"
         by_host = dict((line["host"], line) for line in lines)
         assert sorted(by_host) == sorted(devices) and len(lines) == 6
         assert [row["host"] for row in rows] == [line["host"] for line in lines]
@@ -132,6 +141,9 @@ def test_mixed_fleet_retired_refused_retried_and_left_alone(fleet_dirs, tmp_path
             exported = pathlib.Path(line["exported"]["audit_log"]).read_text(encoding="utf-8").splitlines()
             assert len(exported) == line["exported"]["audit_records"] > 0, "the audit log is exported in full"
         assert by_host["ccm-retire"]["control_mode"] == "ccm" and by_host["acm-retire"]["control_mode"] == "acm"
+        assert by_host["ccm-retire"]["verification"].endswith("host interface (MEI): the firmware reports the pre-provisioning"
+                                                              " state and the expected UUID"), by_host["ccm-retire"]
+        assert "host interface" not in by_host["acm-retire"]["verification"]
         assert any("MEBx password" in item for item in by_host["acm-retire"]["survived"])
         assert any("DNS suffix" in item for item in by_host["acm-retire"]["survived"]), "16.1 keeps the DNS suffix"
         assert any("admin account" in item for item in by_host["acm-partial"]["survived"])
@@ -178,8 +190,9 @@ def test_mixed_fleet_retired_refused_retried_and_left_alone(fleet_dirs, tmp_path
         assert set(second.by_host(UNPROVISION_TASK)) == {"acm-11-auditor", "acm-drops"}, "nothing is unprovisioned twice"
         shown = second.by_host("Show the disposition of every machine of the batch")
         batch = dict((line["host"], line) for result in shown.values() for line in result["msg"])
-        assert batch["ccm-retire"]["result"] == batch["acm-partial"]["result"] == "already_retired"
-        assert "the disposition log records this machine" in batch["ccm-retire"]["verification"]
+        assert batch["ccm-retire"]["result"] == batch["acm-partial"]["result"] == "already_retired", batch
+        assert "over the host interface (MEI) the firmware reports the pre-provisioning state" in batch["ccm-retire"]["verification"]
+        assert "the disposition log records this machine" in batch["acm-partial"]["verification"]
         assert batch["ccm-other-uuid"]["result"] == "refused"
 
         third = decommission(tmp_path, inventory, out_dir)
