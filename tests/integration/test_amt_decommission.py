@@ -9,7 +9,8 @@ retires three machines and refuses or fails the others, each for its reason, in 
 fleet restarted without faults) and the Auditor allows unprovisioning: the same command then retires those two and
 changes nothing else. A third run changes nothing at all.
 
-Loopback range: 127.77.225.x to 127.77.229.x (remote) and 127.78.225.x to 127.78.229.x (local).
+Loopback range: 127.77.225.x to 127.77.229.x (remote) and 127.78.225.x to 127.78.229.x (local); 127.77.229.250 has no
+listener.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PLAYBOOK = pathlib.Path(__file__).resolve().parents[2] / "playbooks" / "decommis
 CCM_FLEET = {"first_address": "127.77.225.1", "local_first_address": "127.78.225.1"}
 ACM_FLEET = {"first_address": "127.77.226.1", "local_first_address": "127.78.226.1"}
 CHECK_FLEET = {"first_address": "127.77.227.1", "local_first_address": "127.78.227.1"}
+UNREACHABLE = "127.77.229.250"
 # Device 1 of the ACM fleet predates release 12, where an Auditor can block unprovisioning in ACM (docs/amt-reference.md 3.1).
 ACM_FIRMWARE = "11.8:1,16.1:3"
 # Device 4 of the ACM fleet drops for a minute once it has served the first page of its audit log.
@@ -243,3 +245,19 @@ def test_refuses_to_start_without_the_confirmation(check_fleet, tmp_path):
     assert ran[-1] == "Refuse to start without the confirmation" and len(ran) == 2, run.output  # after the argument checks
     assert 'Set amt_decommission_confirm to "yes-retire-these-machines"' in run.records[-1]["result"]["msg"]
     assert provisioned(amt)
+
+
+def test_refuses_a_machine_whose_inventory_names_no_uuid(tmp_path):
+    # No listener at this address: had the role sent anything, the machine would have failed as unreachable instead.
+    host_vars = {"amt_hostname": UNREACHABLE, "amt_password": "Unused-Passw0rd!"}
+    machines = {"no-uuid": host_vars, "bad-uuid": dict(host_vars, amt_decommission_expected_uuid="pc-17")}
+    inventory = write_inventory(tmp_path / "inventory.json", machines)
+    out_dir = tmp_path / "decommission"
+    run = decommission(tmp_path, inventory, out_dir)
+    assert run.returncode == 2, run.output
+    lines, rows = disposition(out_dir)
+    assert sorted(line["host"] for line in lines) == ["bad-uuid", "no-uuid"] and len(rows) == 2
+    for line in lines:
+        assert line["result"] == "refused" and line["step"] == "preflight" and line["exported"] == {}, line
+        assert line["error"].startswith("expected_uuid: set amt_decommission_expected_uuid for this host"), line
+    assert run.by_host("Read the machine (identity, firmware, control mode, settings, accounts, certificates, Wi-Fi, MPS)") == {}
