@@ -39,6 +39,11 @@ PYTHON_BIN = pathlib.Path(sys.executable).parent
 READY_TIMEOUT = 300
 
 
+def writes_sent(result):
+    """Writes a result reports: a unit module's `writes`, or those of every control of an amt_baseline result."""
+    return len(result.get("writes") or []) + sum(len(control.get("writes") or []) for control in result.get("controls") or [])
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
     """A fleet job: its playbook (in benchmarks/jobs), the amt_info gather_subset that reads the classes it reads
@@ -49,13 +54,16 @@ class Job:
 
     @staticmethod
     def rerun_is_compliant(records):
-        """Every host ran without failure and nothing changed."""
-        return bool(records) and all(record["outcome"] == "ok" and not record["result"].get("changed") for record in records)
+        """Every host ran without failure, nothing changed and no write was sent."""
+        return bool(records) and all(record["outcome"] == "ok" and not record["result"].get("changed") and not writes_sent(record["result"])
+                                     for record in records)
 
 
 JOBS = {
     "audit": Job(playbook="fleet_audit.yml", floor_subsets=("all",),
                  compliant_rerun="every device read again without failure, nothing changed"),
+    "baseline": Job(playbook="fleet_baseline.yml", floor_subsets=("all",),
+                    compliant_rerun="every device converged again without failure, nothing changed, no write sent"),
 }
 
 
@@ -71,6 +79,7 @@ class Phase:
     requests: int
     module_runs: int
     failed_devices: int
+    writes: int = 0
     compliant: bool | None = None
 
     def figures(self):
@@ -79,6 +88,7 @@ class Phase:
                 "devices_per_minute": round(60 * self.devices / self.wall_seconds, 1) if self.wall_seconds else None,
                 "module_runs_per_device": round(self.module_runs / per_device, 2),
                 "requests_per_device": round(self.requests / per_device, 2),
+                "writes_per_device": round(self.writes / per_device, 2),
                 "tls_handshakes_per_device": round(self.connections / per_device, 2),
                 "controller_cpu_seconds": round(self.controller_cpu_seconds, 1),
                 "controller_cpu_seconds_per_device": round(self.controller_cpu_seconds / per_device, 3),
@@ -203,6 +213,7 @@ def run_playbook(name, job, collection, simulator, hosts_file, devices, args, wo
     return Phase(name=name, devices=devices, wall_seconds=meter.wall_seconds, controller_cpu_seconds=meter.controller_cpu_seconds,
                  simulator_cpu_seconds=meter.simulator_cpu_seconds, connections=meter.connections,
                  requests=sum(record["result"].get("amt_requests", 0) for record in ran), module_runs=len(ran),
+                 writes=sum(writes_sent(record["result"]) for record in ran),
                  failed_devices=len(set(record["host"] for record in ran if record["outcome"] != "ok")),
                  compliant=job.rerun_is_compliant(records) and len(set(record["host"] for record in records)) == devices)
 
@@ -240,10 +251,11 @@ def ratios(job_phase, floor):
 
 
 COLUMNS = (("phase", "%-10s"), ("devices", "%8s"), ("wall_seconds", "%8s"), ("devices_per_minute", "%8s"),
-           ("module_runs_per_device", "%8s"), ("requests_per_device", "%9s"), ("tls_handshakes_per_device", "%10s"),
+           ("module_runs_per_device", "%8s"), ("requests_per_device", "%9s"), ("writes_per_device", "%8s"),
+           ("tls_handshakes_per_device", "%10s"),
            ("controller_cpu_seconds", "%8s"), ("controller_cpu_seconds_per_device", "%9s"), ("simulator_cpu_seconds", "%8s"),
            ("failed_devices", "%6s"), ("compliant", "%9s"))
-HEADINGS = ("phase", "devices", "wall s", "dev/min", "runs/dev", "req/dev", "TLS hs/dev", "ctl CPU", "CPU/dev", "sim CPU",
+HEADINGS = ("phase", "devices", "wall s", "dev/min", "runs/dev", "req/dev", "wr/dev", "TLS hs/dev", "ctl CPU", "CPU/dev", "sim CPU",
             "failed", "compliant")
 
 
@@ -269,6 +281,7 @@ def parse_args():
     parser.add_argument("--local-first-address", default="127.78.160.1")
     parser.add_argument("--latency-set", action="append", default=[], metavar="KNOB=VALUE", help="passed on to amtsim (repeatable)")
     parser.add_argument("--json", default="fleet_job.json", help="where the figures go (default: %(default)s)")
+    parser.add_argument("--no-rerun", action="store_true", help="run the job once, without the compliant re-run (for long runs)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (playbook output, amtsim stderr)")
     return parser.parse_args()
 
@@ -292,14 +305,14 @@ def main():
         hosts_file.write_text("\n".join(names) + "\n", encoding="utf-8")
         first = run_playbook("first run", job, collection, simulator, hosts_file, len(names), args, work_dir)
         first.compliant = None  # only a re-run is judged
-        second = run_playbook("re-run", job, collection, simulator, hosts_file, len(names), args, work_dir)
+        runs = [first] if args.no_rerun else [first, run_playbook("re-run", job, collection, simulator, hosts_file, len(names), args, work_dir)]
         floor = run_floor(job, collection, simulator, hosts_file, len(names), args)
     finally:
         simulator.stop()
         if not args.keep:
             shutil.rmtree(work_dir, ignore_errors=True)
     report.update(provisioned_devices=len(names), provisioned_devices_on_tls=on_tls, load_average_end=[round(value, 1) for value in os.getloadavg()],
-                  phases=[phase.figures() for phase in (first, second, floor)], first_run_over_floor=ratios(first, floor))
+                  phases=[phase.figures() for phase in runs + [floor]], first_run_over_floor=ratios(first, floor))
     pathlib.Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     if args.keep:

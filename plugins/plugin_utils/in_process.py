@@ -58,8 +58,6 @@ class ControllerFrontEnd:
 
     def __init__(self, module_args, argument_spec, supports_check_mode=False, mutually_exclusive=None, required_together=None,
                  required_one_of=None, required_if=None, required_by=None):
-        self.argument_spec = argument_spec
-        self.supports_check_mode = supports_check_mode
         self.no_log_values = set()
         self._warnings = []
         self._deprecations = []
