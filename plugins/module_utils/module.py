@@ -77,18 +77,20 @@ class AmtModule:
             self._client = self.connect()
         return self._client
 
-    def connect(self, username=None, password=None, **overrides):
+    def connect(self, username=None, password=None, identity_confirmed=False, **overrides):
         """A new AmtClient in a session of its own, as username/password (default: the connection's); the caller closes it.
 
         overrides replace connection options for this session only (port, use_tls, ca_path, cert_fingerprint): the way
         back to a device whose TLS settings the module has just changed.
 
         With expected_uuid set, the device's UUID is checked before the client is returned, so nothing can be sent to another machine.
+        identity_confirmed=True skips that check for a second session to a device whose UUID this run has already
+        confirmed: the Auditor, who holds only the audit log realm, may not read the UUID (GetUuid answers 16).
         """
         params = self.params
         client = self._connect(params["username"] if username is None else username, params["password"] if password is None else password,
                                overrides)
-        if params["expected_uuid"] is not None:
+        if params["expected_uuid"] is not None and not identity_confirmed:
             try:
                 require_uuid(read_uuid(client), params["expected_uuid"], class_name=SETUP_SERVICE, method=GET_UUID)
             except AmtError:

@@ -320,7 +320,9 @@ class Run:
         if control.unit != "audit_policy" or not auditor["name"] or not self.secrets.get("auditor_password"):
             return self.client
         if self.auditor_client is None:
-            self.auditor_client = self.module.connect(username=auditor["name"], password=self.secrets["auditor_password"])
+            # self.client, the admin's session, has confirmed the device's UUID already.
+            self.auditor_client = self.module.connect(username=auditor["name"], password=self.secrets["auditor_password"],
+                                                      identity_confirmed=True)
         return self.auditor_client
 
     # --- units -----------------------------------------------------------------------------------------------------
