@@ -41,6 +41,16 @@ options:
     elements: str
     choices: [sol, ider, kvm, web_ui]
     default: []
+  allowed_provisioning_hashes:
+    description:
+      - Fingerprints of the root certificates the site provisions with (the roots of its provisioning certificates), as
+        SHA-1, SHA-256 or SHA-384 hex (40, 64 or 96 digits); case and colons do not matter.
+      - Given, AMT-RPROV-01 reports every enabled provisioning root hash of the device (RV(amt.provisioning.certificate_hashes))
+        that is not in the list, whatever the provisioning state. An empty list allows none.
+      - Not given, AMT-RPROV-01 passes on a provisioned device (the hashes only admit a remote activation) and is a manual
+        check listing the enabled hashes on one that is not.
+    type: list
+    elements: str
   transport:
     description:
       - V(network) reads the device over its network interface at O(hostname).
@@ -210,6 +220,17 @@ amt:
         cert_chain_status:
           description: Provisioning certificate chain upload state.
           type: str
+        certificate_hashes:
+          description:
+            - The provisioning root hashes the firmware trusts for remote ACM activation (AMT_ProvisioningCertificateHash),
+              in the device's order, each with C(name), C(hash_type) (V(sha1), V(sha256) or V(sha384)), C(hash)
+              (lower-case hex, as O(allowed_provisioning_hashes) takes it), C(default) (a factory entry) and C(enabled).
+            - Null when the device has no such class or the account may not read it (the local system account with
+              O(transport=local) may not).
+          type: list
+          elements: dict
+          sample: [{name: DigiCert Global Root CA, hash_type: sha256, default: true, enabled: true,
+                    hash: 4348a0e9444c78cb265e058d5e8944b4d84f9662bd26db257f8934a443c70161}]
     general:
       description:
         - AMT_GeneralSettings and the device UUID.
@@ -577,7 +598,7 @@ amt_requests:
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import DEFAULT_DEVICE, MeiClient
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
-from ansible_collections.oob.amt.plugins.module_utils.info.findings import FEATURES, evaluate
+from ansible_collections.oob.amt.plugins.module_utils.info.findings import FEATURES, evaluate, provisioning_hash_allowlist
 from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
 from ansible_collections.oob.amt.plugins.module_utils.info.local import LocalReading
 from ansible_collections.oob.amt.plugins.module_utils.info.subsets import resolve_subsets
@@ -585,11 +606,11 @@ from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argu
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 
 
-def _judged(facts, subsets, needed_features):
+def _judged(facts, subsets, needed_features, hash_allowlist):
     if "firmware" in facts:
         firmware = facts["firmware"]
         facts["firmware"]["advisories"] = advisories.evaluate(advisories.parse_version(firmware["version"], firmware["build"]))
-    findings, manual_checks, skipped = evaluate(facts, needed_features)
+    findings, manual_checks, skipped = evaluate(facts, needed_features, hash_allowlist)
     result = dict(facts)
     result.update(findings=findings, manual_checks=manual_checks, findings_skipped=skipped, gathered_subsets=subsets)
     return result
@@ -597,22 +618,23 @@ def _judged(facts, subsets, needed_features):
 
 def run_info(module):
     subsets = resolve_subsets(module.params["gather_subset"])
+    hash_allowlist = provisioning_hash_allowlist(module.params["allowed_provisioning_hashes"])
     if module.params["transport"] == "local":
-        read_locally(module, subsets)
+        read_locally(module, subsets, hash_allowlist)
     else:
         client = module.client
         facts = gather(client, subsets)
-        module.exit(changed=False, amt=_judged(facts, subsets, module.params["needed_features"]), amt_requests=client.request_count)
+        module.exit(changed=False, amt=_judged(facts, subsets, module.params["needed_features"], hash_allowlist), amt_requests=client.request_count)
 
 
-def read_locally(module, subsets):
+def read_locally(module, subsets, hash_allowlist):
     params = module.params
     reading = LocalReading(MeiClient(params["mei_device"], timeout=params["timeout"]), params["lms_hostname"].strip(), params)
     try:
         engine, facts, unreadable = reading.read(subsets)
     finally:
         reading.close()
-    result = _judged(facts, [subset for subset in subsets if subset in facts], params["needed_features"])
+    result = _judged(facts, [subset for subset in subsets if subset in facts], params["needed_features"], hash_allowlist)
     result.update(management_engine=engine, unreadable_subsets=unreadable)
     module.exit(changed=False, amt=result, amt_requests=reading.request_count)
 
@@ -622,6 +644,7 @@ def main():
         argument_spec=amt_argument_spec(
             gather_subset=dict(type="list", elements="str", default=["all"]),
             needed_features=dict(type="list", elements="str", choices=list(FEATURES), default=[]),
+            allowed_provisioning_hashes=dict(type="list", elements="str"),
             transport=dict(type="str", choices=["network", "local"], default="network"),
             mei_device=dict(type="path", default=DEFAULT_DEVICE),
             lms_hostname=dict(type="str", default="localhost"),

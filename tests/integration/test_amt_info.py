@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import run_play, start_fleet
+from conftest import assert_refused_before_sending, run_cases, run_play, start_fleet
 
 MODERN_FLEET = {"first_address": "127.77.200.1", "local_first_address": "127.78.200.1"}
 LEGACY_FLEET = {"first_address": "127.77.201.1", "local_first_address": "127.78.201.1"}
@@ -46,11 +46,11 @@ OVER_HTTP = {
 # firmware = challenge + Enumerate of CIM_SoftwareIdentity.
 FIRMWARE_REQUESTS = 2
 # all, on the modern fleet's first device (two $$ system accounts, Wi-Fi and KVM present, no CIRA server or policy):
-# challenge 1 + firmware 1 + provisioning 2 + general 2 + network 6 (ports, web UI, environment detection, and as amt_cira
-# reads them the MPS servers, the policies and the user-initiated service) + tls 4 (settings, credential context, certificates and
-# key pairs, as amt_tls reads them) + users 7 + wifi 3 (the port settings, the Wi-Fi port and the profiles, as
-# amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
-ALL_REQUESTS = 33
+# challenge 1 + firmware 1 + provisioning 3 (the two services and the provisioning root hashes) + general 2 + network 6
+# (ports, web UI, environment detection, and as amt_cira reads them the MPS servers, the policies and the user-initiated
+# service) + tls 4 (settings, credential context, certificates and key pairs, as amt_tls reads them) + users 7 + wifi 3
+# (the port settings, the Wi-Fi port and the profiles, as amt_wifi_profile reads them) + audit 2 + redirection 4 + power 1.
+ALL_REQUESTS = 34
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,12 @@ def test_all_subsets_over_tls_with_ca_validation(modern_fleet, first_host_reads)
     assert amt["general"]["uuid"] == host["amt_uuid"]
     assert amt["general"]["digest_realm"] == host["amt_digest_realm"]
     assert amt["tls"]["remote"]["enabled"] is True
+    # The simulator trusts its own provisioning root and four factory entries, every one enabled; provisioned and without
+    # allowed_provisioning_hashes, AMT-RPROV-01 passes.
+    hashes = amt["provisioning"]["certificate_hashes"]
+    assert len(hashes) == 5 and all(entry["enabled"] and entry["hash_type"] == "sha256" and len(entry["hash"]) == 64 for entry in hashes)
+    assert "amtsim provisioning root CA" in [entry["name"] for entry in hashes]
+    assert "AMT-RPROV-01" not in [entry["id"] for entry in amt["findings"] + amt["manual_checks"]]
     assert amt["findings_skipped"] == []
     assert {"AMT-MEBX-02", "AMT-NET-01", "AMT-FW-02"} <= {check["id"] for check in amt["manual_checks"]}
     for finding in amt["findings"]:
@@ -141,7 +147,7 @@ def expected_requests_for_all(amt):
     counts = {
         "challenge": 1,
         "firmware": enumeration,
-        "provisioning": 2 * get,
+        "provisioning": 2 * get + enumeration,
         "general": get + method,
         "network": enumeration + 2 * get,
         "tls": 4 * enumeration,
@@ -243,3 +249,28 @@ def test_check_mode_reads_the_same_and_changes_nothing(modern_fleet, tmp_path):
         assert amt["findings"] == normal[name]["amt"]["findings"]
         assert not {"AMT-REDIR-02", "AMT-WEB-01"} & {finding["id"] for finding in amt["findings"]}
         assert result["amt_requests"] == normal[name]["amt_requests"]
+
+
+def test_provisioning_root_hashes_off_the_allowlist_are_findings(modern_fleet, tmp_path):
+    name, _host = first_host(modern_fleet)
+    provisioning = dict(OVER_TLS, gather_subset=["provisioning"])
+    read = run_play(tmp_path, modern_fleet.inventory_path, [("read", "amt_info", provisioning)], hosts=name)["read"]
+    hashes = read["amt"]["provisioning"]["certificate_hashes"]
+    (root,) = [entry["hash"] for entry in hashes if entry["name"] == "amtsim provisioning root CA"]
+    # Colons and upper case, as a certificate viewer shows a fingerprint.
+    fingerprint = ":".join(root[index:index + 2] for index in range(0, len(root), 2)).upper()
+    judged = run_play(tmp_path, modern_fleet.inventory_path, [
+        ("allowlist", "amt_info", dict(provisioning, allowed_provisioning_hashes=[fingerprint]))], hosts=name)["allowlist"]
+    assert not judged.get("failed"), judged
+    findings = [finding for finding in judged["amt"]["findings"] if finding["id"] == "AMT-RPROV-01"]
+    assert sorted(finding["observed"].split(" (")[0] for finding in findings) == sorted(
+        "provisioning root hash %s" % entry["name"] for entry in hashes if entry["hash"] != root)
+    assert all("MEBx" in finding["fix"] for finding in findings)
+
+
+def test_allowed_provisioning_hashes_are_checked_before_sending(tmp_path):
+    bad = {"too short": "ab" * 31, "not hex": "not-a-fingerprint"}
+    results, _output = run_cases(tmp_path, {"amt_info": {}}, dict((case, {"allowed_provisioning_hashes": [value]}) for case, value in bad.items()),
+                                 common_args={"hostname": UNREACHABLE_ADDRESS, "password": "Unused-Passw0rd!", "timeout": 5})
+    for case, value in bad.items():
+        assert_refused_before_sending(results["amt_info"][case], "allowed_provisioning_hashes", repr(value), "module")

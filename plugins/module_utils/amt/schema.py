@@ -32,6 +32,7 @@ AMT_MANAGEMENT_PRESENCE_REMOTE_SAP = "AMT_ManagementPresenceRemoteSAP"
 AMT_MPS_USERNAME_PASSWORD = "AMT_MPSUsernamePassword"
 AMT_PUBLIC_KEY_CERTIFICATE = "AMT_PublicKeyCertificate"
 AMT_PUBLIC_KEY_MANAGEMENT_SERVICE = "AMT_PublicKeyManagementService"
+AMT_PROVISIONING_CERTIFICATE_HASH = "AMT_ProvisioningCertificateHash"
 AMT_PUBLIC_PRIVATE_KEY_PAIR = "AMT_PublicPrivateKeyPair"
 AMT_REDIRECTION_SERVICE = "AMT_RedirectionService"
 AMT_REMOTE_ACCESS_CREDENTIAL_CONTEXT = "AMT_RemoteAccessCredentialContext"
@@ -69,6 +70,10 @@ CONTROL_MODE = {0: "none", 1: "ccm", 2: "acm"}
 CERT_CHAIN_STATUS = {0: "not_started", 1: "chain_in_progress", 2: "chain_complete"}
 NET_ADMIN_PASS_ENCRYPTION_HTTP_DIGEST_MD5_A1 = 2
 SIGNING_ALGORITHM_RSA_SHA256 = 2
+
+# AMT_ProvisioningCertificateHash.HashType, numbered as the provisioning audit record numbers the trusted root's hash
+# (go-wsman-messages pkg/wsman/amt/auditlog) and as the host interface numbers CERT_HASH_ALGORITHM (intel/lms AMTHI client).
+PROVISIONING_HASH_TYPE = {1: "sha1", 2: "sha256", 3: "sha384"}
 
 # AMT_AuthorizationService (docs/amt-reference.md 4.3)
 ACCESS_PERMISSION = {0: "local", 1: "network", 2: "any"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
 from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -24,6 +25,9 @@ BASELINE_AUDIT_APPLICATIONS = ("security_admin", "remote_control", "redirection_
 
 FEATURES = ("sol", "ider", "kvm", "web_ui")
 
+# Hex digits of a SHA-1, SHA-256 and SHA-384 fingerprint, the hash types AMT_ProvisioningCertificateHash holds.
+PROVISIONING_HASH_LENGTHS = (40, 64, 96)
+
 
 class Manual:
     """A check's answer when the gathered data cannot settle the control."""
@@ -33,13 +37,30 @@ class Manual:
 
 
 class Control:
-    def __init__(self, control_id, severity, title, needs, check, fix):
+    """site_options: the site's lists the check compares the device with, passed to it by keyword (None when not given)."""
+
+    def __init__(self, control_id, severity, title, needs, check, fix, site_options=()):
         self.id = control_id
         self.severity = severity
         self.title = title
         self.needs = needs
         self.check = check
         self.fix = fix
+        self.site_options = site_options
+
+
+def provisioning_hash_allowlist(values):
+    """allowed_provisioning_hashes as lower-case hex without colons, or None when not given; raises InvalidInputError."""
+    if values is None:
+        return None
+    allowlist = []
+    for value in values:
+        fingerprint = str(value).strip().replace(":", "").lower()
+        if len(fingerprint) not in PROVISIONING_HASH_LENGTHS or any(char not in "0123456789abcdef" for char in fingerprint):
+            raise InvalidInputError("allowed_provisioning_hashes: %r is not a SHA-1, SHA-256 or SHA-384 fingerprint (40, 64 or 96 "
+                                    "hex digits, colons allowed)" % str(value))
+        allowlist.append(fingerprint)
+    return allowlist
 
 
 def _firmware_advisories(facts, _features):
@@ -258,6 +279,25 @@ def _mps_authentication(facts, _features):
     return observed
 
 
+def _provisioning_hashes(facts, _features, allowed_provisioning_hashes=None):
+    provisioning = facts["provisioning"]
+    allowed = allowed_provisioning_hashes
+    if allowed is None and provisioning["state"] == "post":
+        return []  # The hashes admit a remote ACM activation, which a provisioned device no longer takes (control detail).
+    hashes = provisioning.get("certificate_hashes")
+    if hashes is None:
+        return Manual("the provisioning root hashes could not be read (the device has no AMT_ProvisioningCertificateHash or the "
+                      "account may not read it): check the enabled hashes in the MEBx%s"
+                      % (" against allowed_provisioning_hashes" if allowed is not None else ""))
+    enabled = [entry for entry in hashes if entry["enabled"]]
+    if allowed is None:
+        return Manual("%d provisioning root hash(es) enabled before provisioning: %s. Compare amt.provisioning.certificate_hashes "
+                      "with the roots of the site's provisioning certificates, or give amt_info allowed_provisioning_hashes"
+                      % (len(enabled), ", ".join("%s (%s)" % (entry["name"], entry["hash_type"]) for entry in enabled) or "none"))
+    return ["provisioning root hash %s (%s %s) is enabled but not in allowed_provisioning_hashes"
+            % (entry["name"], entry["hash_type"], entry["hash"]) for entry in enabled if entry["hash"] not in allowed]
+
+
 def _cira_policies(facts, _features):
     network = facts["network"]
     policies, user_initiated = network["cira_policies"] or [], network["cira_user_initiated"]
@@ -329,6 +369,11 @@ CONTROLS = (
             "oob.amt.amt_general with web_ui_enabled: false."),
     Control("AMT-ENV-01", MEDIUM, "Environment detection set correctly", ("network",), _environment_detection,
             "oob.amt.amt_general with the site's detection_domains and detection_ipv6_prefixes."),
+    Control("AMT-RPROV-01", LOW, "Trusted provisioning root hashes limited to the ones in use", ("provisioning",),
+            _provisioning_hashes,
+            "Disable the hash in the MEBx (its provisioning hash menu). Whether firmware accepts a Put of "
+            "AMT_ProvisioningCertificateHash with Enabled=false over WS-Man is unconfirmed, so no module changes it.",
+            site_options=("allowed_provisioning_hashes",)),
     Control("AMT-CIRA-02", MEDIUM, "MPS authenticated by certificate or strong password; its root trusted", ("network", "tls"),
             _mps_authentication,
             "oob.amt.amt_cira with each server's certificate, or its username and a strong password from the vault (servers[],"
@@ -359,8 +404,6 @@ MANUAL_CHECKS = (
      "no WS-Man class exposes the MEBx version; read it with MEInfo or from the OEM BIOS release notes"),
     ("AMT-NET-01", MEDIUM, "AMT ports reachable only from management networks",
      "scan 16992-16995, 623, 664 and 5900 from a user VLAN; they must be closed"),
-    ("AMT-RPROV-01", LOW, "Trusted provisioning root hashes limited to the ones in use",
-     "amt_info does not read AMT_ProvisioningCertificateHash; compare the enabled hashes with the site allowlist"),
     ("AMT-CIRA-01", MEDIUM, "Only the organisation's MPS servers configured",
      "compare amt.network.mps_servers with the site's MPS list; set them with oob.amt.amt_cira (servers, purge: true)"),
 )
@@ -382,15 +425,17 @@ def _firmware_open_questions(facts):
     return _manual("AMT-FW-01", HIGH, "Firmware at or above every fixed version", reason)
 
 
-def evaluate(facts, needed_features=()):
-    """Judge the gathered facts. facts: subset -> facts as gather.gather returns them."""
+def evaluate(facts, needed_features=(), allowed_provisioning_hashes=None):
+    """Judge the gathered facts. facts: subset -> facts as gather.gather returns them; allowed_provisioning_hashes: the
+    site's root fingerprints as provisioning_hash_allowlist returns them, or None."""
+    site = {"allowed_provisioning_hashes": allowed_provisioning_hashes}
     findings, manual_checks, skipped = [], [], []
     for control in CONTROLS:
         missing = [subset for subset in control.needs if subset not in facts]
         if missing:
             skipped.append({"id": control.id, "title": control.title, "needs": list(control.needs)})
             continue
-        result = control.check(facts, tuple(needed_features))
+        result = control.check(facts, tuple(needed_features), **dict((name, site[name]) for name in control.site_options))
         if isinstance(result, Manual):
             manual_checks.append(_manual(control.id, control.severity, control.title, result.reason))
             continue

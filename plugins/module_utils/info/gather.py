@@ -9,6 +9,9 @@ ConfigurationNonce, Kerberos master key/passphrase, RFB password, PSK material) 
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from ansible_collections.oob.amt.plugins.module_utils.amt import schema
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import optional
 from ansible_collections.oob.amt.plugins.module_utils.amt.identity import read_uuid
@@ -23,7 +26,7 @@ from ansible_collections.oob.amt.plugins.module_utils.units.general import (
 from ansible_collections.oob.amt.plugins.module_utils.units.redirection import Redirection
 from ansible_collections.oob.amt.plugins.module_utils.units.tls import Tls
 from ansible_collections.oob.amt.plugins.module_utils.units.wifi import WifiProfiles
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, NotPermittedError
 
 
 # AMT_AuditLog.AuditState bits (docs/amt-reference.md 6.1)
@@ -38,6 +41,41 @@ POWER_STATE = {
     12: "off_soft_graceful", 13: "off_hard_graceful", 14: "master_bus_reset_graceful",
     15: "power_cycle_off_soft_graceful", 16: "power_cycle_off_hard_graceful",
 }
+
+
+def _hash_hex(value):
+    try:
+        return base64.b64decode(str(value or ""), validate=True).hex()
+    except (binascii.Error, ValueError):
+        raise DeviceError("the device sent %s.HashData = %r, which is not base64" % (schema.AMT_PROVISIONING_CERTIFICATE_HASH, str(value)),
+                          class_name=schema.AMT_PROVISIONING_CERTIFICATE_HASH) from None
+
+
+def _certificate_hash(entry):
+    return {
+        "name": entry.get("ElementName") or entry.get("InstanceID"),
+        "hash_type": enum_name(schema.PROVISIONING_HASH_TYPE, entry.get("HashType")),
+        "hash": _hash_hex(entry.get("HashData")),
+        "default": as_bool(entry.get("IsDefault")),
+        "enabled": as_bool(entry.get("Enabled")),
+    }
+
+
+def read_certificate_hashes(client):
+    """The provisioning root hashes the firmware trusts for remote ACM activation, in the device's order; None when the
+    device has no such class or the account may not read it (the rest of the provisioning subset is still reported)."""
+    try:
+        entries = optional(lambda: client.enumerate(schema.AMT_PROVISIONING_CERTIFICATE_HASH))
+    except NotPermittedError:
+        return None
+    return None if entries is None else [_certificate_hash(entry) for entry in entries]
+
+
+def read_provisioning_state(client):
+    """Provisioning state and control mode, and the trusted provisioning root hashes (AMT-RPROV-01)."""
+    facts = read_provisioning(client)
+    facts["certificate_hashes"] = read_certificate_hashes(client)
+    return facts
 
 
 def read_general(client):
@@ -177,7 +215,7 @@ def read_power(client):
 
 READERS = {
     "firmware": read_firmware,
-    "provisioning": read_provisioning,
+    "provisioning": read_provisioning_state,
     "general": read_general,
     "network": read_network,
     "tls": read_tls,

@@ -12,7 +12,7 @@ ALL = "all"
 # subset -> classes it reads (Get, Enumerate or methods). Order is the order of the result and of the reads.
 SUBSET_CLASSES = {
     "firmware": (schema.CIM_SOFTWARE_IDENTITY,),
-    "provisioning": (schema.AMT_SETUP_AND_CONFIGURATION_SERVICE, schema.IPS_HOST_BASED_SETUP_SERVICE),
+    "provisioning": (schema.AMT_SETUP_AND_CONFIGURATION_SERVICE, schema.IPS_HOST_BASED_SETUP_SERVICE, schema.AMT_PROVISIONING_CERTIFICATE_HASH),
     "general": (schema.AMT_GENERAL_SETTINGS, schema.AMT_SETUP_AND_CONFIGURATION_SERVICE),
     "network": (schema.AMT_ETHERNET_PORT_SETTINGS, schema.AMT_WEB_UI_SERVICE, schema.AMT_ENVIRONMENT_DETECTION_SETTING_DATA,
                 schema.AMT_MANAGEMENT_PRESENCE_REMOTE_SAP, schema.AMT_REMOTE_ACCESS_POLICY_RULE, schema.AMT_REMOTE_ACCESS_POLICY_APPLIES_TO_MPS,

@@ -7,8 +7,9 @@ import copy
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.info.findings import CONTROLS, MANUAL_CHECKS, evaluate
+from ansible_collections.oob.amt.plugins.module_utils.info.findings import CONTROLS, MANUAL_CHECKS, evaluate, provisioning_hash_allowlist
 from ansible_collections.oob.amt.plugins.module_utils.info.subsets import SUBSET_NAMES
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
 HARDENED = {
     "firmware": {"version": "12.0.90", "build": "1000", "full_version": "12.0.90.1000"},
@@ -245,3 +246,69 @@ def test_policies_and_user_initiated_connections_are_shown_for_comparison_with_t
     assert "user-initiated connections (bios_and_os)" in policies["reason"] and "oob.amt.amt_cira" in policies["reason"]
     (user_only,) = [check for check in evaluate(with_changes(network__cira_user_initiated="os"))[1] if check["id"] == "AMT-CIRA-03"]
     assert "remote-access policies (none) and user-initiated connections (os)" in user_only["reason"]
+
+
+SITE_ROOT = {"name": "Site Root CA", "hash_type": "sha256", "hash": "ab" * 32, "default": False, "enabled": True}
+VENDOR_ROOT = {"name": "Vendor Root CA", "hash_type": "sha1", "hash": "cd" * 20, "default": True, "enabled": True}
+DISABLED_ROOT = {"name": "Old Root CA", "hash_type": "sha384", "hash": "ef" * 48, "default": True, "enabled": False}
+
+
+def root_hashes(state="post", hashes=(SITE_ROOT, VENDOR_ROOT, DISABLED_ROOT)):
+    return with_changes(provisioning__state=state, provisioning__control_mode="acm" if state == "post" else "none",
+                        provisioning__certificate_hashes=None if hashes is None else [dict(entry) for entry in hashes])
+
+
+def rprov(result):
+    findings, manual, _skipped = result
+    return [entry for entry in findings if entry["id"] == "AMT-RPROV-01"], [entry for entry in manual if entry["id"] == "AMT-RPROV-01"]
+
+
+def test_each_enabled_root_hash_off_the_allowlist_is_a_finding():
+    found, manual = rprov(evaluate(root_hashes(), allowed_provisioning_hashes=["ab" * 32]))
+    assert manual == [] and len(found) == 1
+    assert found[0]["observed"] == "provisioning root hash Vendor Root CA (sha1 %s) is enabled but not in allowed_provisioning_hashes" % ("cd" * 20)
+    assert found[0]["severity"] == "low" and "MEBx" in found[0]["fix"]
+    # A disabled hash is no finding even off the list; an empty list allows none.
+    found, _manual = rprov(evaluate(root_hashes(), allowed_provisioning_hashes=[]))
+    assert [entry["observed"].split(" (")[0] for entry in found] == ["provisioning root hash Site Root CA", "provisioning root hash Vendor Root CA"]
+    assert rprov(evaluate(root_hashes(), allowed_provisioning_hashes=["ab" * 32, "cd" * 20])) == ([], [])
+
+
+def test_the_allowlist_is_judged_before_provisioning_too():
+    found, manual = rprov(evaluate(root_hashes("pre"), allowed_provisioning_hashes=["ab" * 32]))
+    assert len(found) == 1 and "Vendor Root CA" in found[0]["observed"] and manual == []
+
+
+def test_without_an_allowlist_a_provisioned_device_passes_and_another_is_a_manual_check():
+    assert rprov(evaluate(root_hashes("post"))) == ([], [])
+    found, (manual,) = rprov(evaluate(root_hashes("pre")))
+    assert found == []
+    assert manual["reason"].startswith("2 provisioning root hash(es) enabled before provisioning: Site Root CA (sha256), Vendor Root CA (sha1).")
+    assert "allowed_provisioning_hashes" in manual["reason"] and "Old Root CA" not in manual["reason"]
+
+
+def test_unreadable_root_hashes_are_a_manual_check_unless_provisioned_without_an_allowlist():
+    assert rprov(evaluate(root_hashes("post", hashes=None))) == ([], [])
+    for state, allowlist in (("pre", None), ("post", ["ab" * 32])):
+        found, (manual,) = rprov(evaluate(root_hashes(state, hashes=None), allowed_provisioning_hashes=allowlist))
+        assert found == [] and manual["reason"].startswith("the provisioning root hashes could not be read")
+        assert ("against allowed_provisioning_hashes" in manual["reason"]) == (allowlist is not None)
+
+
+def test_rprov_01_needs_the_provisioning_subset():
+    facts = copy.deepcopy(HARDENED)
+    del facts["provisioning"]
+    assert "AMT-RPROV-01" in ids(evaluate(facts, allowed_provisioning_hashes=[])[2])
+
+
+def test_allowlist_ignores_case_and_colons():
+    colons = ":".join(["AB"] * 32)
+    assert provisioning_hash_allowlist([colons, " " + "Cd" * 20, "ef" * 48]) == ["ab" * 32, "cd" * 20, "ef" * 48]
+    assert provisioning_hash_allowlist(None) is None and provisioning_hash_allowlist([]) == []
+
+
+@pytest.mark.parametrize("value", ["ab" * 16, "ab" * 33, "zz" * 32, "sha256:" + "ab" * 32, ""])
+def test_allowlist_refuses_what_is_not_a_fingerprint_naming_the_option(value):
+    with pytest.raises(InvalidInputError) as raised:
+        provisioning_hash_allowlist(["ab" * 32, value])
+    assert str(raised.value).startswith("allowed_provisioning_hashes: ") and raised.value.kind == "invalid_input"

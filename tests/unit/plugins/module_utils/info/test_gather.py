@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
 from ansible_collections.oob.amt.plugins.module_utils.info.subsets import SUBSET_CLASSES, SUBSET_NAMES
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import DeviceError, NotPermittedError
 
 from ansible_collections.oob.amt.tests.unit.plugins.module_utils.info.fake_device import FakeClient, captured_instance, captured_items, captured_outputs
 
@@ -37,6 +37,15 @@ USERS = {
 }
 
 
+ROOT_SHA256 = bytes(range(32))
+ROOT_SHA1 = bytes(range(100, 120))
+CERTIFICATE_HASHES = [
+    {"ElementName": "Example Root CA", "InstanceID": "Intel(r) AMT Certificate Hash: 0", "HashType": "2", "IsDefault": "true",
+     "Enabled": "true", "HashData": base64.b64encode(ROOT_SHA256).decode()},
+    {"InstanceID": "Intel(r) AMT Certificate Hash: 1", "HashType": "1", "IsDefault": "false", "Enabled": "false",
+     "HashData": base64.b64encode(ROOT_SHA1).decode()},
+]
+
 MPS_SERVER = {"AccessInfo": "mps.example.com", "CN": "mps.example.com", "CreationClassName": "AMT_ManagementPresenceRemoteSAP",
               "InfoFormat": "201", "Name": "Intel(r) AMT:Management Presence Server 0", "Port": "4433",
               "SystemCreationClassName": "CIM_ComputerSystem", "SystemName": "Intel(r) AMT"}
@@ -62,6 +71,7 @@ def full_device(**overrides):
     }
     enumerations = {
         "CIM_SoftwareIdentity": software_identities(),
+        "AMT_ProvisioningCertificateHash": CERTIFICATE_HASHES,
         "AMT_TLSSettingData": captured_items("amt/tls/settingdata/pull.xml"),
         "AMT_TLSCredentialContext": [],
         "AMT_PublicKeyCertificate": [],
@@ -117,6 +127,40 @@ def test_provisioning_from_real_captures():
     assert facts["state"] == "post"
     assert facts["control_mode"] in ("ccm", "acm")
     assert facts["zero_touch_enabled"] is True
+
+
+def test_provisioning_reports_each_root_hash_in_hex_with_its_type():
+    hashes = gather(full_device(), ["provisioning"])["provisioning"]["certificate_hashes"]
+    assert hashes == [
+        {"name": "Example Root CA", "hash_type": "sha256", "hash": ROOT_SHA256.hex(), "default": True, "enabled": True},
+        # Without an ElementName the entry is named by its InstanceID.
+        {"name": "Intel(r) AMT Certificate Hash: 1", "hash_type": "sha1", "hash": ROOT_SHA1.hex(), "default": False, "enabled": False},
+    ]
+
+
+def test_unknown_hash_type_stays_a_number():
+    client = full_device()
+    client.enumerations["AMT_ProvisioningCertificateHash"] = [dict(CERTIFICATE_HASHES[0], HashType="7")]
+    assert gather(client, ["provisioning"])["provisioning"]["certificate_hashes"][0]["hash_type"] == 7
+
+
+def test_hash_data_that_is_not_base64_is_a_device_error_naming_the_property():
+    client = full_device()
+    client.enumerations["AMT_ProvisioningCertificateHash"] = [dict(CERTIFICATE_HASHES[0], HashData="not base64!")]
+    with pytest.raises(DeviceError, match="AMT_ProvisioningCertificateHash.HashData"):
+        gather(client, ["provisioning"])
+
+
+def test_unreadable_or_absent_root_hashes_leave_the_rest_of_the_provisioning_subset():
+    absent = gather(full_device(absent={"AMT_ProvisioningCertificateHash"}), ["provisioning"])["provisioning"]
+    assert absent["certificate_hashes"] is None and absent["state"] == "post"
+    client = full_device()
+
+    def not_permitted(class_name):
+        raise NotPermittedError("%s: AccessDenied" % class_name)
+    client.enumerate = not_permitted
+    refused = gather(client, ["provisioning"])["provisioning"]
+    assert refused["certificate_hashes"] is None and refused["state"] == "post"
 
 
 def test_general_uses_the_smbios_uuid_and_realm():

@@ -52,6 +52,10 @@ class LocalSystemDevice(FakeClient):
             raise NotPermittedError("%s Get: AccessDenied" % class_name, class_name=class_name)
         return super().get(class_name, selectors)
 
+    def enumerate(self, class_name):
+        self.calls.append(("enumerate", class_name))
+        raise NotPermittedError("%s Enumerate: AccessDenied" % class_name, class_name=class_name)
+
 
 def test_subsets_the_account_may_not_read_are_listed_not_fatal():
     client = LocalSystemDevice(instances={
@@ -60,6 +64,8 @@ def test_subsets_the_account_may_not_read_are_listed_not_fatal():
     })
     facts, unreadable = local.gather_readable(client, ["provisioning", "redirection"])
     assert list(facts) == ["provisioning"]
+    # The provisioning root hashes are refused to this account; the rest of the subset is still reported.
+    assert facts["provisioning"]["certificate_hashes"] is None and facts["provisioning"]["state"] == "post"
     assert unreadable == [{"subset": "redirection", "reason": "the account may not read it: AMT_RedirectionService Get: AccessDenied"}]
 
 
