@@ -15,10 +15,10 @@ description:
     M(oob.amt.amt_cira), M(oob.amt.amt_tls)), with each control's settings in that module's option names. Each class is
     read once per run."
   - Observed controls (C(AMT-FW-01) firmware advisories, C(AMT-PROV-01), C(AMT-PROV-02), C(AMT-MEBX-01), C(AMT-ACCT-01),
-    C(AMT-AUTH-01), C(AMT-AUTH-02), C(AMT-WIFI-03), C(AMT-CIRA-02)) are judged as M(oob.amt.amt_info)'s findings judge
+    C(AMT-AUTH-01), C(AMT-AUTH-02), C(AMT-WIFI-03), C(AMT-RPROV-01), C(AMT-CIRA-02)) are judged as M(oob.amt.amt_info)'s findings judge
     them; nothing over WS-Man changes them.
   - Manual controls (C(AMT-MEBX-02), C(AMT-MEBX-03), C(AMT-ACCT-02), C(AMT-ACCT-03), C(AMT-ACCT-04), C(AMT-AUD-05),
-    C(AMT-WIFI-02), C(AMT-FW-02), C(AMT-NET-01), C(AMT-RPROV-01)) are reported with status V(manual) and what to do.
+    C(AMT-WIFI-02), C(AMT-FW-02), C(AMT-NET-01)) are reported with status V(manual) and what to do.
   - Controls that need the site's data are only observed until it is given (their reason names the settings). These are
     C(AMT-TLS-01) (a CA; without one a certificate already in use is kept), C(AMT-AUD-01) (the auditor), C(AMT-WIFI-04)
     (the allowed profiles), C(AMT-CIRA-01) (the MPS servers), C(AMT-CIRA-03) (policies), C(AMT-ENV-01) (intranet
@@ -55,7 +55,9 @@ description:
     are removed), C(mps_root_certificate); passwords come from O(secrets) C(mps_passwords).
     C(AMT-CIRA-03): C(policies), C(user_initiated) as in M(oob.amt.amt_cira).
     C(AMT-ENV-01): C(detection_domains), C(detection_ipv6_prefixes).
-    Observed and manual controls take C(enforce) only."
+    C(AMT-RPROV-01) (observed): C(allowed_provisioning_hashes), the fingerprints of the provisioning root hashes that may
+    stay enabled, as M(oob.amt.amt_info)'s option of that name takes them.
+    The other observed controls and the manual ones take C(enforce) only."
 version_added: 0.2.0
 author:
   - oob.amt contributors (@oob-amt)

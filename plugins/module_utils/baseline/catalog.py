@@ -20,7 +20,7 @@ intranet domains): until the settings named in `requires` are given they are onl
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.info import findings
-from ansible_collections.oob.amt.plugins.module_utils.units import audit_policy, cira, redirection, wifi
+from ansible_collections.oob.amt.plugins.module_utils.units import accounts, audit_policy, cira, redirection, wifi
 
 ENFORCE, OBSERVE, MANUAL = "enforce", "observe", "manual"
 
@@ -59,6 +59,7 @@ _POLICY = {"type": "list", "elements": "dict", "options": {
     "tunnel_lifetime": {"type": "int", "default": 0},
     "interval": {"type": "int"},
     "daily_at": {"type": "str"},
+    "mps_type": {"type": "str", "choices": sorted(cira.MPS_TYPES), "default": cira.DEFAULT_MPS_TYPE},
 }}
 
 
@@ -123,7 +124,7 @@ CONTROLS = (
     Control("AMT-AUD-01", "users", module="amt_user", settings={
         "name": {"type": "str"},
         "kerberos_sid": {"type": "str"},
-        "access": {"type": "str", "choices": ["local", "network", "both"], "default": "network"},
+        "access": {"type": "str", "choices": sorted(accounts.ACCESS), "default": accounts.DEFAULT_ACCESS},
     }, requires=("name|kerberos_sid", "secrets.auditor_password|kerberos_sid"), secrets=("auditor_password",)),
     Control("AMT-AUD-02", "audit_policy", module="amt_audit_policy", settings={
         "state": {"type": "str", "choices": ["enabled"], "default": "enabled"},
@@ -189,7 +190,7 @@ CONTROLS = (
         "web_ui_enabled": _bool(False),
     }),
     Control("AMT-NET-01"),
-    Control("AMT-RPROV-01"),
+    Control("AMT-RPROV-01", module="amt_info", settings={"allowed_provisioning_hashes": {"type": "list", "elements": "str"}}),
     Control("AMT-CIRA-01", "cira", module="amt_cira", settings={
         "servers": _MPS_SERVER,
         "mps_root_certificate": {"type": "str"},

@@ -241,7 +241,8 @@ class Run:
         if control.finding is None or not all(subset in self.facts for subset in control.finding.needs):
             self._manual(entry, control.manual_reason if hint is None else "%s; %s" % (control.manual_reason, hint))
             return
-        judged = control.finding.check(self.facts, ())
+        site = self.settings[control.id]
+        judged = control.finding.check(self.facts, (), **dict((name, site.get(name)) for name in control.finding.site_options))
         if control.id == "AMT-FW-01" and not judged:
             unknown = [item["advisory"] for item in self.advisories if item["status"] == advisories.UNKNOWN]
             if unknown:

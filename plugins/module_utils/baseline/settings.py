@@ -9,7 +9,12 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import BY_ID, ENFORCE_SETTING, IDS, SECRETS
+from ansible_collections.oob.amt.plugins.module_utils.info import findings
 from ansible_collections.oob.amt.plugins.module_utils.units.base import refuse
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
+
+# The site lists amt_info's findings compare a device with, normalised as amt_info normalises its options.
+SITE_OPTIONS = {"allowed_provisioning_hashes": findings.provisioning_hash_allowlist}
 
 # The shape of each secret: a text, or a mapping of names to texts.
 SECRET_MAPPINGS = ("mps_passwords",)
@@ -51,6 +56,11 @@ def control_settings(control, given):
     for name, value in given.items():
         if value is not None:
             settings[name] = _validated_setting("%s.%s" % (option, name), name, control.settings[name], value)
+    for name in control.finding.site_options if control.finding else ():
+        try:
+            settings[name] = SITE_OPTIONS[name](settings.get(name))
+        except InvalidInputError as error:
+            refuse(option, str(error))
     return settings
 
 

@@ -35,9 +35,17 @@ def test_given_settings_are_converted_as_the_modules_convert_them():
     ({"AMT-REDIR-02": {"kvm": "perhaps"}}, "baseline.AMT-REDIR-02.kvm: "),
     ({"AMT-REDIR-03": {"user_consent": "sometimes"}}, "baseline.AMT-REDIR-03.user_consent: "),
     ({"AMT-WEB-01": ["off"]}, "baseline.AMT-WEB-01: must be a mapping"),
+    ({"AMT-RPROV-01": {"allowed_provisioning_hashes": ["12:34"]}}, "baseline.AMT-RPROV-01: allowed_provisioning_hashes: '12:34'"),
 ])
 def test_bad_settings_are_refused_naming_the_setting(baseline, message):
     assert refused(settings.baseline_settings, baseline).startswith(message)
+
+
+def test_allowed_provisioning_hashes_are_normalised_as_amt_info_normalises_them():
+    sha1 = "AB:" * 19 + "CD"
+    given = settings.baseline_settings({"AMT-RPROV-01": {"allowed_provisioning_hashes": [sha1]}})
+    assert given["AMT-RPROV-01"]["allowed_provisioning_hashes"] == ["ab" * 19 + "cd"]
+    assert settings.baseline_settings(None)["AMT-RPROV-01"]["allowed_provisioning_hashes"] is None
 
 
 def test_controls_are_returned_in_catalog_order_and_unknown_ids_refused():
