@@ -18,6 +18,10 @@ description:
     (or, if it still answers, read as not provisioned). On the host, the firmware must report the pre-provisioning state.
   - Names what blocks unprovisioning instead of returning a bare code. On firmware before 12.0 in admin control mode, an
     Auditor account that has not allowed unprovisioning blocks it.
+  - On such a device, with O(auditor_username) and O(auditor_password), the module first signs in as the Auditor in a
+    session of its own and calls C(AMT_AuditLog.SetAuditLock) with Flag 1 (UNPROVISIONING_LOCK) and a 60 second timeout,
+    which allows unprovisioning, then unprovisions as the admin. Without them the device refuses, and the error names
+    the Auditor accounts and these two options.
   - Warns about what survives on real firmware, listed in RV(survives). The MEBx password always survives. From release 12
     the DNS suffix for remote configuration survives too.
   - An already unprovisioned device is left unchanged. Over the network, the module knows a device is already unprovisioned
@@ -65,8 +69,21 @@ options:
         pre-provisioning state (local). V(0) checks once.
     type: int
     default: 60
+  auditor_username:
+    description:
+      - The Auditor account (the one holding the Audit Log realm) that allows unprovisioning on firmware before 12.0 in
+        admin control mode, where the device has an Auditor account. Used only there; ignored on other devices.
+      - Needs O(auditor_password). Only with O(transport=network).
+      - The Auditor's session does not re-read the UUID (the Auditor may not), the admin's session of the same run has
+        checked O(expected_uuid) before.
+    type: str
+  auditor_password:
+    description:
+      - The password of O(auditor_username). Never returned or logged.
+    type: str
 notes:
-  - Check mode reads the device and reports whether it would be unprovisioned, without sending the call.
+  - Check mode reads the device and reports whether it would be unprovisioned, and whether the Auditor would first allow it
+    (in RV(actions)), without sending either call.
   - After a full unprovision the device answers on the network only after it is provisioned again.
 attributes:
   check_mode:
@@ -110,19 +127,33 @@ EXAMPLES = r"""
         transport: local
         expected_uuid: "{{ amt_uuid }}"
       become: true
+
+- name: Unprovision an ACM device on firmware 11 that has an Auditor account
+  oob.amt.amt_unprovision:
+    hostname: "{{ amt_hostname }}"
+    username: admin
+    password: "{{ vault_amt_password }}"
+    expected_uuid: "{{ amt_uuid }}"
+    auditor_username: "{{ amt_auditor_username }}"
+    auditor_password: "{{ vault_amt_auditor_password }}"
+  delegate_to: localhost
 """
 
 RETURN = r"""
 actions:
-  description: The unprovisioning sent (after a failure, if it reached the device or may have), or in check mode the one a real run would send.
+  description:
+    - The calls sent (after a failure, those that reached the device or may have), or in check mode those a real run would send.
+    - The Auditor's consent comes first where the module gives it (O(auditor_username)).
   returned: always
   type: list
   elements: str
-  sample: ["unprovision (full)"]
+  sample: ["allow unprovisioning as the Auditor 'auditor' (AMT_AuditLog.SetAuditLock, Flag 1 UNPROVISIONING_LOCK, 60 s)",
+           "unprovision (full)"]
 writes:
   description:
-    - The write sent, with V(confirmed) (acknowledged; RV(writes[].verified) whether the device was then seen unprovisioned),
+    - The writes sent, with V(confirmed) (acknowledged; RV(writes[].verified) whether the device was then seen unprovisioned),
       V(unconfirmed) or V(refused) (the device refused it, or a lost answer was followed by a read-back showing it provisioned).
+    - The Auditor's consent, when given, is the first; it cannot be read back, so its RV(writes[].verified) is null.
   returned: always
   type: list
   elements: dict
@@ -212,11 +243,13 @@ def main():
         mei_device=dict(type="path", default="/dev/mei0"),
         assume_unprovisioned_if_unreachable=dict(type="bool", default=False),
         verify_timeout=dict(type="int", default=60),
+        auditor_username=dict(type="str"),
+        auditor_password=dict(type="str", no_log=True),
     ))
     module.run_procedure("unprovisioning", unprovision)
 
 
-def _plan(module, outcome, request, asset):
+def _plan(module, outcome, request, asset, consent_first=False):
     """Record what the run does (asset first, so that a failure still returns it); False when the device is already pre."""
     outcome.extra["asset"] = asset
     if asset["provisioning_state"] == "pre":
@@ -228,7 +261,7 @@ def _plan(module, outcome, request, asset):
     for warning in unit.survivor_warnings(kept):
         module.warn(warning)
     outcome.extra["survives"] = kept
-    outcome.planned = [unit.summary(request.mode)]
+    outcome.planned = ([unit.auditor_consent_summary(request.auditor_username)] if consent_first else []) + [unit.summary(request.mode)]
     outcome.diff = {"before": {"provisioning_state": asset["provisioning_state"], "control_mode": asset["control_mode"]},
                     "after": {"provisioning_state": "pre", "control_mode": "none"}}
     if module.check_mode:
@@ -240,7 +273,8 @@ def unprovision(module, outcome):
     params = module.params
     request = unit.UnprovisionRequest(mode=params["mode"], transport=params["transport"],
                                       assume_unprovisioned_if_unreachable=params["assume_unprovisioned_if_unreachable"],
-                                      verify_timeout=params["verify_timeout"], mei_device=params["mei_device"])
+                                      verify_timeout=params["verify_timeout"], mei_device=params["mei_device"],
+                                      auditor_username=params["auditor_username"], auditor_password=params["auditor_password"])
     unit.validate(request)
     if request.transport == unit.TRANSPORT_LOCAL:
         _unprovision_locally(module, outcome, request)
@@ -258,10 +292,22 @@ def _unprovision_over_network(module, outcome, request):
         return
     asset = job.read()
     blockers = job.blocking_auditors(asset) if asset["provisioning_state"] != "pre" else []
-    if blockers and module.check_mode:
+    consent_first = bool(blockers) and request.auditor_username is not None
+    if blockers and not consent_first and module.check_mode:
         module.warn(unit.auditor_check_mode_warning(blockers))
-    if _plan(module, outcome, request, asset):
+    if _plan(module, outcome, request, asset, consent_first):
+        if consent_first:
+            _give_auditor_consent(module, outcome, request)
         outcome.extra.update(job.apply(asset, blockers, outcome))
+
+
+def _give_auditor_consent(module, outcome, request):
+    # The admin's session of this run has confirmed the UUID; the Auditor may not read it.
+    auditor = module.connect(username=request.auditor_username, password=request.auditor_password, identity_confirmed=True)
+    try:
+        unit.give_auditor_consent(auditor, request.auditor_username, outcome)
+    finally:
+        auditor.close()
 
 
 def _unprovision_locally(module, outcome, request):

@@ -7,6 +7,8 @@ Loopback range: 127.77.145.x to 127.77.147.x (remote) and 127.78.145.x to 127.78
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import device, run_play, start_fleet
@@ -109,6 +111,9 @@ def test_refusals_before_any_write(acm_fleet, tmp_path):
         ("local in acm", "amt_unprovision", amt.connection(transport="local", mei_device=amt.vars["amt_mei_socket"])),
         ("local partial", "amt_unprovision", amt.connection(transport="local", mode="partial")),
         ("negative timeout", "amt_unprovision", amt.connection(verify_timeout=-1)),
+        ("auditor without password", "amt_unprovision", amt.connection(auditor_username="auditor")),
+        ("auditor on the host", "amt_unprovision", amt.connection(transport="local", auditor_username="auditor",
+                                                                   auditor_password=AUDITOR_PASSWORD)),
     ], hosts=amt.name)
     assert runs["wrong uuid"]["error"] == "identity_mismatch", runs["wrong uuid"]
     assert runs["wrong fingerprint"]["error"] == "tls", runs["wrong fingerprint"]
@@ -117,13 +122,17 @@ def test_refusals_before_any_write(acm_fleet, tmp_path):
     assert runs["local partial"]["error"] == "invalid_input"
     assert runs["local partial"]["msg"].startswith("mode: partial needs transport=network")
     assert runs["negative timeout"]["error"] == "invalid_input" and runs["negative timeout"]["msg"].startswith("verify_timeout: ")
+    assert runs["auditor without password"]["error"] == "invalid_input"
+    assert runs["auditor without password"]["msg"].startswith("auditor_password: must be given with auditor_username")
+    assert runs["auditor on the host"]["error"] == "invalid_input"
+    assert runs["auditor on the host"]["msg"].startswith("auditor_username: applies only to transport=network")
     assert all(result["changed"] is False for result in runs.results().values())
     assert still_provisioned(amt)
 
 
 @pytest.fixture(scope="module")
 def legacy_acm_fleet(tmp_path_factory):
-    fleet = start_fleet(tmp_path_factory.mktemp("unprovision-legacy"), 1, "acm", LEGACY_ACM_FLEET, firmware=LEGACY_FIRMWARE)
+    fleet = start_fleet(tmp_path_factory.mktemp("unprovision-legacy"), 2, "acm", LEGACY_ACM_FLEET, firmware=LEGACY_FIRMWARE)
     yield fleet
     fleet.stop()
 
@@ -152,6 +161,44 @@ def test_auditor_blocks_until_it_allows_unprovisioning(legacy_acm_fleet, tmp_pat
     allowed = run_play(tmp_path, legacy_acm_fleet.inventory_path, [("allowed", "amt_unprovision", args)], hosts=amt.name)["allowed"]
     assert allowed["changed"] is True and allowed["verified"] is True, allowed
     assert allowed["survives"] == ["mebx_password"], "before release 12 the DNS suffix does not survive"
+
+
+def test_the_module_signs_in_as_the_auditor_to_allow_unprovisioning(legacy_acm_fleet, tmp_path):
+    amt = device(legacy_acm_fleet, 1)
+    amt.add_digest_user("auditor", AUDITOR_PASSWORD, realms=[20], access_permission=1)
+    args = amt.connection(expected_uuid=amt.vars["amt_uuid"], verify_timeout=10)
+    with_auditor = dict(args, auditor_username="auditor", auditor_password=AUDITOR_PASSWORD)
+    consent = "allow unprovisioning as the Auditor 'auditor' (AMT_AuditLog.SetAuditLock, Flag 1 UNPROVISIONING_LOCK, 60 s)"
+    runs = run_play(tmp_path, legacy_acm_fleet.inventory_path, [
+        ("check", "amt_unprovision", with_auditor, CHECK_AND_DIFF),
+        ("without the auditor", "amt_unprovision", args),
+        ("wrong auditor password", "amt_unprovision", dict(with_auditor, auditor_password="Wr0ng-Aud1tor!")),
+        ("with the auditor", "amt_unprovision", with_auditor),
+    ], hosts=amt.name)
+    check = runs["check"]
+    assert check["changed"] is True and check["actions"] == [consent, "unprovision (full)"] and check["writes"] == [], check
+    assert not any("Auditor" in warning for warning in check.get("warnings", []))
+
+    refused = runs["without the auditor"]
+    assert refused["failed"] is True and refused["error"] == "not_permitted", refused
+    assert "the Auditor account 'auditor' has not allowed it" in refused["msg"]
+    assert "auditor_username" in refused["msg"] and "auditor_password" in refused["msg"]
+    assert [write["status"] for write in refused["writes"]] == ["refused"]
+
+    wrong = runs["wrong auditor password"]
+    assert wrong["failed"] is True and wrong["error"] == "authentication", wrong
+    assert "signed in as the Auditor 'auditor'" in wrong["msg"]
+    assert wrong["writes"] == [{"action": consent, "status": "refused", "verified": None}], "no unprovision without the consent"
+
+    done = runs["with the auditor"]
+    assert done["changed"] is True and done["verified"] is True, done
+    assert done["writes"] == [{"action": consent, "status": "confirmed", "verified": None},
+                              {"action": "unprovision (full)", "status": "confirmed", "verified": True}]
+    assert done["asset"]["uuid"] == amt.vars["amt_uuid"]
+    with pytest.raises(UnreachableError):
+        amt.client().get("AMT_GeneralSettings")
+    for secret in (AUDITOR_PASSWORD, "Wr0ng-Aud1tor!"):
+        assert secret not in runs.output and secret not in json.dumps(runs.records)
 
 
 @pytest.fixture(scope="module")

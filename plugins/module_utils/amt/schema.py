@@ -89,6 +89,12 @@ REALM_AUDIT_LOG = 20
 # AMT_AuditLog.StoragePolicy (docs/amt-reference.md 6.1)
 AUDIT_STORAGE_POLICY = {0: "no_rollover", 1: "rollover", 2: "restricted_rollover"}
 
+# AMT_AuditLog.SetAuditLock (docs/amt-reference.md 6): Flag 1 (UNPROVISIONING_LOCK) lets the admin unprovision for
+# LockTimeoutInSeconds, at most 300; called by the Auditor, whose consent ACM firmware before 12 requires (3.1).
+AUDIT_LOG_SET_AUDIT_LOCK = "SetAuditLock"
+AUDIT_LOCK_FLAG_UNPROVISIONING = 1
+AUDIT_LOCK_MAX_SECONDS = 300
+
 # CIM state enums (docs/amt-reference.md 8.3)
 ENABLED_STATE = {
     0: "unknown", 1: "other", 2: "enabled", 3: "disabled", 4: "shutting_down", 5: "not_applicable",

@@ -35,6 +35,8 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 )
 
 SETUP = schema.AMT_SETUP_AND_CONFIGURATION_SERVICE
+AUDIT_LOG = schema.AMT_AUDIT_LOG
+SET_AUDIT_LOCK = schema.AUDIT_LOG_SET_AUDIT_LOCK
 TIME_SYNCHRONIZATION = schema.AMT_TIME_SYNCHRONIZATION_SERVICE
 MODE_FULL = "full"
 MODE_PARTIAL = "partial"
@@ -47,6 +49,8 @@ PT_STATUS_BLOCKING_COMPONENT = 2076
 # From release 12.0 the Auditor can no longer block unprovisioning (docs/amt-reference.md 3.1).
 AUDITOR_CANNOT_BLOCK_FROM_MAJOR = 12
 DNS_SUFFIX_SURVIVES_FROM_MAJOR = 12
+# How long the Auditor's consent lasts: the unprovision follows at once, well within it.
+AUDITOR_CONSENT_SECONDS = 60
 POLL_INTERVAL = 1.0
 PORT_PROBE_TIMEOUT = 3.0
 # What a partial unprovision keeps (docs/amt-reference.md 3.1).
@@ -55,8 +59,10 @@ PARTIAL_KEEPS = ["admin_account", "tls_psk_keys", "host_name", "domain_name", "p
 
 class UnprovisionRequest:
     def __init__(self, mode=MODE_FULL, transport=TRANSPORT_NETWORK, assume_unprovisioned_if_unreachable=False, verify_timeout=60,
-                 mei_device=None):
+                 mei_device=None, auditor_username=None, auditor_password=None):
         self.mode = mode
+        self.auditor_username = auditor_username
+        self.auditor_password = auditor_password
         self.mei_device = mei_device
         self.transport = transport
         self.assume_unprovisioned_if_unreachable = assume_unprovisioned_if_unreachable
@@ -76,6 +82,19 @@ def validate(request):
         raise InvalidInputError("mei_device: must name the management engine interface (for example /dev/mei0), got an empty value")
     if request.verify_timeout < 0:
         raise InvalidInputError("verify_timeout: must be 0 or more seconds, got %d" % request.verify_timeout)
+    _validate_auditor(request)
+
+
+def _validate_auditor(request):
+    if request.auditor_username is None and request.auditor_password is None:
+        return
+    if request.transport == TRANSPORT_LOCAL:
+        raise InvalidInputError("auditor_username: applies only to transport=network; over the host interface (MEI) only a device "
+                                "in client control mode can be unprovisioned, where no Auditor's consent is needed")
+    if not (request.auditor_username or "").strip():
+        raise InvalidInputError("auditor_username: must name the Auditor account when auditor_password is given")
+    if not request.auditor_password:
+        raise InvalidInputError("auditor_password: must be given with auditor_username")
 
 
 def summary(mode):
@@ -116,8 +135,9 @@ def auditor_can_block(control_mode, major):
     return control_mode == "acm" and major is not None and major < AUDITOR_CANNOT_BLOCK_FROM_MAJOR
 
 
-_AUDITOR_RULE = ("on firmware before 12.0 in admin control mode the Auditor must first call AMT_AuditLog.SetAuditLock with "
-                 "Flag 1 (UNPROVISIONING_LOCK) and a timeout, signed in as the Auditor")
+_AUDITOR_RULE = ("on firmware before 12.0 in admin control mode the Auditor must first call %s.%s with Flag %d "
+                 "(UNPROVISIONING_LOCK) and a timeout, signed in as the Auditor; give auditor_username and auditor_password "
+                 "and this module does it" % (AUDIT_LOG, SET_AUDIT_LOCK, schema.AUDIT_LOCK_FLAG_UNPROVISIONING))
 
 
 def _names(names):
@@ -125,11 +145,40 @@ def _names(names):
 
 
 def auditor_blocker_message(names):
-    return "the Auditor account %s has not allowed it: %s; run this task again within that timeout" % (_names(names), _AUDITOR_RULE)
+    return "the Auditor account %s has not allowed it: %s, or the Auditor allows it and this task runs again within that timeout" % (
+        _names(names), _AUDITOR_RULE)
 
 
 def auditor_check_mode_warning(names):
     return "unprovisioning will succeed only if the Auditor account %s has allowed it: %s" % (_names(names), _AUDITOR_RULE)
+
+
+def auditor_consent_summary(username):
+    return "allow unprovisioning as the Auditor %r (%s.%s, Flag %d UNPROVISIONING_LOCK, %d s)" % (
+        username, AUDIT_LOG, SET_AUDIT_LOCK, schema.AUDIT_LOCK_FLAG_UNPROVISIONING, AUDITOR_CONSENT_SECONDS)
+
+
+def give_auditor_consent(auditor_client, username, outcome):
+    """SetAuditLock with UNPROVISIONING_LOCK in the Auditor's session; recorded in outcome as a write."""
+    action = auditor_consent_summary(username)
+    inputs = [("LockTimeoutInSeconds", AUDITOR_CONSENT_SECONDS), ("Flag", schema.AUDIT_LOCK_FLAG_UNPROVISIONING)]
+    try:
+        code = auditor_client.invoke(AUDIT_LOG, SET_AUDIT_LOCK, inputs, check=False)["ReturnValue"]
+    except IndeterminateError:
+        outcome.record(action, UNCONFIRMED)
+        raise
+    except AmtError as error:
+        outcome.record(action, REFUSED)
+        raise type(error)("signed in as the Auditor %r, %s.%s failed: %s; nothing was unprovisioned" % (username, AUDIT_LOG, SET_AUDIT_LOCK, error),
+                          class_name=AUDIT_LOG, method=SET_AUDIT_LOCK) from None
+    if code != 0:
+        outcome.record(action, REFUSED)
+        name = schema.return_code_name(AUDIT_LOG, SET_AUDIT_LOCK, code)
+        error_class = NotPermittedError if code == schema.PT_STATUS_NOT_PERMITTED else DeviceError
+        raise error_class("%s.%s returned %d (%s) to the account %r, which must hold the Audit Log realm; nothing was unprovisioned"
+                          % (AUDIT_LOG, SET_AUDIT_LOCK, code, name, username),
+                          class_name=AUDIT_LOG, method=SET_AUDIT_LOCK, return_value=code, return_name=name)
+    outcome.record(action, CONFIRMED)
 
 
 def port_answers(host, port, timeout=PORT_PROBE_TIMEOUT):

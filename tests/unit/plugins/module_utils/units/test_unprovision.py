@@ -31,6 +31,10 @@ ASSET = {"control_mode": "acm", "firmware_version": "11.8.50.3425"}
     ({"transport": "local", "assume_unprovisioned_if_unreachable": True}, "applies only to transport=network"),
     ({"verify_timeout": -1}, "verify_timeout: must be 0 or more"),
     ({"transport": "local", "mei_device": ""}, "mei_device: must name the management engine interface"),
+    ({"auditor_username": "auditor"}, "auditor_password: must be given with auditor_username"),
+    ({"auditor_username": " ", "auditor_password": "Secret-1"}, "auditor_username: must name the Auditor account"),
+    ({"auditor_password": "Secret-1"}, "auditor_username: must name the Auditor account"),
+    ({"transport": "local", "auditor_username": "auditor", "auditor_password": "Secret-1"}, "auditor_username: applies only to transport=network"),
 ])
 def test_validate(arguments, message):
     with pytest.raises(InvalidInputError, match=message):
@@ -270,8 +274,30 @@ def test_success_that_leaves_the_device_provisioned_is_an_error(open_port):
 
 
 def test_refusal_is_raised_with_the_auditor_named(open_port):
-    with pytest.raises(NotPermittedError, match="Auditor account 'audit'"):
+    with pytest.raises(NotPermittedError, match="Auditor account 'audit'.*auditor_username and auditor_password"):
         network_job(open_port, FakeClient(return_value=16)).apply(ASSET, ["audit"], Outcome("unprovisioning", False))
+
+
+CONSENT = "allow unprovisioning as the Auditor 'audit' (AMT_AuditLog.SetAuditLock, Flag 1 UNPROVISIONING_LOCK, 60 s)"
+
+
+def test_auditor_consent_is_one_write_with_a_timeout_and_the_unprovisioning_flag():
+    client, outcome = FakeClient(), Outcome("unprovisioning", False)
+    unit.give_auditor_consent(client, "audit", outcome)
+    assert client.invoked == [("SetAuditLock", [("LockTimeoutInSeconds", 60), ("Flag", 1)])]
+    assert [write.to_result() for write in outcome.writes] == [{"action": CONSENT, "status": "confirmed", "verified": None}]
+
+
+@pytest.mark.parametrize("client, error_class, status", [
+    (FakeClient(return_value=16), NotPermittedError, "refused"),
+    (FakeClient(return_value=36), DeviceError, "refused"),
+    (FakeClient(lose_answer=True), IndeterminateError, "unconfirmed"),
+])
+def test_auditor_consent_refused_or_lost_is_recorded_and_raised(client, error_class, status):
+    outcome = Outcome("unprovisioning", False)
+    with pytest.raises(error_class):
+        unit.give_auditor_consent(client, "audit", outcome)
+    assert [write.status for write in outcome.writes] == [status]
 
 
 class ClockClient:
