@@ -7,7 +7,8 @@ Auditor has not allowed unprovisioning; an ACM one to retire in full and one in 
 in the middle of its run (amtsim's restart-after fault on AMT_AuditLog.ReadRecords). The first run, in batches of two,
 retires three machines and refuses or fails the others, each for its reason, in the disposition log. The device that dropped comes back (the
 fleet restarted without faults) and the Auditor allows unprovisioning: the same command then retires those two and
-changes nothing else. A third run changes nothing at all.
+changes nothing else. A third run changes nothing at all. Another ACM machine on 11.8 with an Auditor is retired in one
+run when the Auditor's credentials are given.
 
 Loopback range: 127.77.225.x to 127.77.229.x (remote) and 127.78.225.x to 127.78.229.x (local); 127.77.229.250 has no
 listener.
@@ -30,6 +31,7 @@ PLAYBOOK = pathlib.Path(__file__).resolve().parents[2] / "playbooks" / "decommis
 CCM_FLEET = {"first_address": "127.77.225.1", "local_first_address": "127.78.225.1"}
 ACM_FLEET = {"first_address": "127.77.226.1", "local_first_address": "127.78.226.1"}
 CHECK_FLEET = {"first_address": "127.77.227.1", "local_first_address": "127.78.227.1"}
+AUDITOR_FLEET = {"first_address": "127.77.228.1", "local_first_address": "127.78.228.1"}
 UNREACHABLE = "127.77.229.250"
 # Device 1 of the ACM fleet predates release 12, where an Auditor can block unprovisioning in ACM (docs/amt-reference.md 3.1).
 ACM_FIRMWARE = "11.8:1,16.1:3"
@@ -227,6 +229,7 @@ def test_check_mode_reports_the_plan_and_sends_no_write(check_fleet, tmp_path):
         assert result["changed"] is True and result["writes"] == [] and result["verified"] is False, (host, result)
     plans = dict((host, result["msg"]) for host, result in run.by_host("Say what will happen").items())
     assert "an Auditor is needed" in plans["old"] and "Auditor account 'auditor'" in plans["old"], plans["old"]
+    assert "no Auditor credentials are given (amt_decommission_auditor_username" in plans["old"], plans["old"]
     assert "no Auditor consent is needed" in plans["new"] and "DNS suffix" in plans["new"], plans["new"]
     assert "DNS suffix" not in plans["old"], "before release 12 the DNS suffix goes too"
     shown = run.by_host("Show the disposition of every machine of the batch")
@@ -261,3 +264,31 @@ def test_refuses_a_machine_whose_inventory_names_no_uuid(tmp_path):
         assert line["result"] == "refused" and line["step"] == "preflight" and line["exported"] == {}, line
         assert line["error"].startswith("expected_uuid: set amt_decommission_expected_uuid for this host"), line
     assert run.by_host("Read the machine (identity, firmware, control mode, settings, accounts, certificates, Wi-Fi, MPS)") == {}
+
+
+@pytest.fixture(scope="module")
+def auditor_fleet(tmp_path_factory):
+    fleet = start_fleet(tmp_path_factory.mktemp("decommission-auditor"), 1, "acm", AUDITOR_FLEET, firmware="11.8:1")
+    yield fleet
+    fleet.stop()
+
+
+def test_the_auditor_credentials_retire_a_machine_whose_auditor_must_consent(auditor_fleet, tmp_path):
+    amt = device(auditor_fleet, 0)
+    amt.add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[20], access_permission=1)
+    inventory = write_inventory(tmp_path / "inventory.json", {"acm-11-auditor": machine(
+        amt, amt_decommission_auditor_username=AUDITOR, amt_decommission_auditor_password=AUDITOR_PASSWORD)})
+    out_dir = tmp_path / "decommission"
+
+    run = decommission(tmp_path, inventory, out_dir)
+    assert run.returncode == 0, run.output
+    plan = run.by_host("Say what will happen")["acm-11-auditor"]["msg"]
+    assert "an Auditor is needed" in plan and "the Auditor's credentials are given" in plan, plan
+    line = disposition(out_dir)[0][0]
+    assert line["result"] == "retired" and line["auditor_needed"] is True and line["error"] is None, line
+    assert not provisioned(amt)
+    writes = run.by_host(UNPROVISION_TASK)["acm-11-auditor"]["writes"]
+    assert [(write["action"].split(" (")[0], write["status"]) for write in writes] == [
+        ("allow unprovisioning as the Auditor 'auditor'", "confirmed"), ("unprovision", "confirmed")], writes
+    logs = [run.output] + [path.read_text(encoding="utf-8") for path in out_dir.rglob("*") if path.is_file()]
+    assert not any(AUDITOR_PASSWORD in text or amt.vars["amt_password"] in text for text in logs)
