@@ -1,4 +1,4 @@
-# make test: every check CI runs (.ci/run calls it).  make demo: a simulated fleet audited by amt_info.
+# make test: every check CI runs (.ci/run calls it).  make demo: a simulated fleet provisioned, hardened (twice), reported and partly decommissioned.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
@@ -10,7 +10,9 @@ VENV_STAMP := $(VENV)/.oob-amt-installed
 CI_ROOT := $(CURDIR)/.tmp-ci
 COLLECTION := $(CI_ROOT)/ansible_collections/oob/amt
 DEMO_ROOT := $(CURDIR)/.demo
-DEMO_DEVICES := 5
+DEMO_DEVICES := 8
+# Two devices of each generation whose behaviour differs; amtsim picks factory, CCM and ACM among them (--profile mixed).
+DEMO_FIRMWARE := 11.8:2,12.0:2,16.1:2,19.0:2
 # Other simulators on the machine may hold the default addresses: make demo DEMO_FIRST_ADDRESS=127.77.240.1 ...
 DEMO_FIRST_ADDRESS ?= 127.77.0.1
 DEMO_LOCAL_FIRST_ADDRESS ?= 127.78.0.1
@@ -49,7 +51,7 @@ demo: venv
 	@rm -rf "$(DEMO_ROOT)"
 	mkdir -p "$(DEMO_ROOT)"
 	tools/stage-collection.sh "$(DEMO_ROOT)/collections" >/dev/null
-	amtsim serve --devices $(DEMO_DEVICES) --profile mixed --seed 7 \
+	amtsim serve --devices $(DEMO_DEVICES) --firmware $(DEMO_FIRMWARE) --profile mixed --seed 7 \
 		--first-address $(DEMO_FIRST_ADDRESS) --local-first-address $(DEMO_LOCAL_FIRST_ADDRESS) \
 		--state-dir "$(DEMO_ROOT)/state" --inventory "$(DEMO_ROOT)/inventory.yml" >"$(DEMO_ROOT)/amtsim.log" 2>&1 &
 	simulator=$$!
@@ -64,7 +66,8 @@ demo: venv
 	fi
 	ANSIBLE_COLLECTIONS_PATH="$(DEMO_ROOT)/collections" ANSIBLE_REMOTE_TMP="$(DEMO_ROOT)/remote_tmp" \
 		ANSIBLE_LOCAL_TEMP="$(DEMO_ROOT)/local_tmp" ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
-		ansible-playbook -i "$(DEMO_ROOT)/inventory.yml" playbooks/demo.yml
+		ansible-playbook -i "$(DEMO_ROOT)/inventory.yml" playbooks/demo.yml \
+		-e amt_hardening_report_dir="$(DEMO_ROOT)/reports" -e amt_demo_decommission_dir="$(DEMO_ROOT)/decommission"
 
 # Third-party clients (MeshCentral's AMT stack, python-amt, Intel's wsman-messages) against simulated fleets; not part of
 # `make test` because it needs npm. The checks run in a private network namespace when unshare allows one.
