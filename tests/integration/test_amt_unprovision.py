@@ -112,8 +112,8 @@ def test_refusals_before_any_write(acm_fleet, tmp_path):
         ("local partial", "amt_unprovision", amt.connection(transport="local", mode="partial")),
         ("negative timeout", "amt_unprovision", amt.connection(verify_timeout=-1)),
         ("auditor without password", "amt_unprovision", amt.connection(auditor_username="auditor")),
-        ("auditor on the host", "amt_unprovision", amt.connection(transport="local", auditor_username="auditor",
-                                                                   auditor_password=AUDITOR_PASSWORD)),
+        ("auditor on the host", "amt_unprovision",
+         amt.connection(transport="local", auditor_username="auditor", auditor_password=AUDITOR_PASSWORD)),
     ], hosts=amt.name)
     assert runs["wrong uuid"]["error"] == "identity_mismatch", runs["wrong uuid"]
     assert runs["wrong fingerprint"]["error"] == "tls", runs["wrong fingerprint"]
