@@ -39,6 +39,7 @@ an "unreachable" address has no listener, so a module that sent anything there f
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pathlib
@@ -51,6 +52,10 @@ import threading
 import time
 
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
 from ansible_collections.oob.amt.plugins.module_utils.units.password_policy import digest_password
@@ -316,3 +321,17 @@ class SimulatedDevice:
 def device(fleet, index):
     """The index-th device of a fleet, by inventory name."""
     return SimulatedDevice(fleet, sorted(fleet.hosts)[index])
+
+
+def make_ca(name):
+    """A self-signed CA (certificate PEM, PKCS#8 key PEM) standing for a site's CA in TLS tests."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())

@@ -10,17 +10,12 @@ Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, 
 
 from __future__ import annotations
 
-import datetime
 import re
 import subprocess
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
+from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, make_ca, run_cases, run_play, start_fleet
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient, embedded, epr
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
@@ -42,19 +37,6 @@ DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
 WEAK_CCM = ("AMT-AUD-03", "AMT-AUD-04", "AMT-TLS-04", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01")
-
-
-def _make_ca(name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +150,7 @@ def test_exceptions_are_reported_with_their_reason_and_never_changed(ccm_fleet, 
 
 
 def test_refused_inputs_name_their_setting_before_anything_is_sent(tmp_path):
-    certificate, key = _make_ca("oob.amt refusal test CA")
+    certificate, key = make_ca("oob.amt refusal test CA")
     connection = {"hostname": UNREACHABLE, "password": "Unused-Passw0rd!", "timeout": 5}
     cases = {
         "unknown control": ({"controls": ["AMT-TLS-01", "AMT-XYZ-99"]}, "controls", "unknown control id 'AMT-XYZ-99'; known: AMT-PROV-01"),
@@ -285,7 +267,7 @@ def _latency_fleet(tmp_path, addresses, profile, knobs):
 
 
 def test_acm_tls_change_last_with_its_commit_answer_lost_then_nothing(tmp_path):
-    certificate, key = _make_ca("oob.amt baseline test CA")
+    certificate, key = make_ca("oob.amt baseline test CA")
     ca_path = tmp_path / "site-ca.pem"
     ca_path.write_text(certificate, encoding="utf-8")
     fleet = _latency_fleet(tmp_path, ACM, "acm", {"tls_commit_cut_chance": 1})

@@ -13,8 +13,8 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import HERE, PYTHON_BIN, Fleet, _wait_until_serving, run_play, run_playbook
-from test_amt_tls import _make_ca, _served_fingerprint
+from conftest import HERE, PYTHON_BIN, Fleet, _wait_until_serving, make_ca, run_play, run_playbook
+from test_amt_tls import _served_fingerprint
 
 HARDEN = HERE.parents[1] / "playbooks" / "harden.yml"
 BASELINE_TASK = "Judge and enforce the hardening baseline"
@@ -38,7 +38,7 @@ def _start(directory, first, local_first, profile, firmware, extra=()):
 
 @pytest.fixture(scope="module")
 def site_ca(tmp_path_factory):
-    certificate, key = _make_ca("oob.amt hardening test CA")
+    certificate, key = make_ca("oob.amt hardening test CA")
     path = tmp_path_factory.mktemp("site-ca") / "ca.pem"
     path.write_text(certificate, encoding="utf-8")
     return {"certificate": certificate, "key": key, "path": str(path)}

@@ -21,27 +21,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, run_cases, run_play, start_fleet
+from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, make_ca, run_cases, run_play, start_fleet
 
 UNREACHABLE = "127.77.247.250"
 
 
-def _make_ca(name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
-
-
 @pytest.fixture(scope="module")
 def site_ca(tmp_path_factory):
-    certificate, key = _make_ca("oob.amt test site CA")
+    certificate, key = make_ca("oob.amt test site CA")
     path = tmp_path_factory.mktemp("ca") / "site-ca.pem"
     path.write_text(certificate, encoding="utf-8")
     return {"certificate": certificate, "key": key, "path": str(path)}
@@ -303,7 +290,7 @@ def test_firmware_refusals_before_any_write(tmp_path, site_ca):
 
 def test_every_validation_rule_is_refused_before_sending(tmp_path, site_ca):
     names = {"common_name": "amt.example.com", "subject_alt_names": [UNREACHABLE]}
-    other_ca, other_key = _make_ca("another CA")
+    other_ca, other_key = make_ca("another CA")
     issuer = {"issuer_certificate": site_ca["certificate"], "issuer_private_key": site_ca["key"]}
     cases = {
         "empty_cn": (dict(issuer, server_certificate={"common_name": " "}), "server_certificate.common_name", "must be 1 to 64"),
@@ -357,7 +344,7 @@ def test_mutual_authentication_with_a_trusted_root_and_allowed_names(tmp_path, s
     fleet = _fleet(tmp_path, 247, "acm", "16.1")
     try:
         target = device(fleet, 0)
-        console_ca, console_ca_key = _make_ca("oob.amt test console CA")
+        console_ca, console_ca_key = make_ca("oob.amt test console CA")
         client_cert, client_key = _client_identity(tmp_path, console_ca, console_ca_key, "console.example.com")
         args = _tls_args(target, site_ca, mutual_authentication=True, trusted_root_certificates=[console_ca],
                          trusted_cn=["console.example.com"])
@@ -457,7 +444,7 @@ def test_a_run_cut_off_after_the_commit_is_cleaned_up_by_the_next_run(tmp_path, 
         replaced = first["certificate"]["instance_id"]
         _certificates, keys_first = _certificates_and_keys(target)
         # What a clean-up must leave alone: a trusted root, and a client certificate with the server certificate's name.
-        other_root, _other_key = _make_ca("another trusted root")
+        other_root, _other_key = make_ca("another trusted root")
         client = target.client()
         try:
             client.invoke("AMT_PublicKeyManagementService", "AddTrustedRootCertificate", [

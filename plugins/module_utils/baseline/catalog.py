@@ -53,14 +53,7 @@ _MPS_SERVER = {"type": "list", "elements": "dict", "options": {
     "certificate": {"type": "str"},
 }}
 
-_POLICY = {"type": "list", "elements": "dict", "options": {
-    "trigger": {"type": "str", "required": True, "choices": sorted(cira.TRIGGERS)},
-    "servers": {"type": "list", "elements": "str", "required": True},
-    "tunnel_lifetime": {"type": "int", "default": 0},
-    "interval": {"type": "int"},
-    "daily_at": {"type": "str"},
-    "mps_type": {"type": "str", "choices": sorted(cira.MPS_TYPES), "default": cira.DEFAULT_MPS_TYPE},
-}}
+_POLICY = {"type": "list", "elements": "dict", "options": cira.POLICY_OPTIONS}
 
 
 class Control:

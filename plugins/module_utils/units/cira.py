@@ -34,6 +34,16 @@ TRIGGER_NAMES = dict((value, name) for name, value in TRIGGERS.items())
 USER_INITIATED = dict((name, value) for value, name in schema.USER_INITIATED_CONNECTION_STATE.items())
 MPS_TYPES = dict((name, value) for value, name in schema.MPS_TYPE.items())
 DEFAULT_MPS_TYPE = schema.MPS_TYPE[0]
+
+# The options of one remote-access policy, as amt_cira and amt_baseline's AMT-CIRA-03 both take them.
+POLICY_OPTIONS = {
+    "trigger": {"type": "str", "required": True, "choices": sorted(TRIGGERS)},
+    "servers": {"type": "list", "elements": "str", "required": True},
+    "tunnel_lifetime": {"type": "int", "default": 0},
+    "interval": {"type": "int"},
+    "daily_at": {"type": "str"},
+    "mps_type": {"type": "str", "choices": sorted(MPS_TYPES), "default": DEFAULT_MPS_TYPE},
+}
 # AMT_ManagementPresenceRemoteSAP.InfoFormat and AddMpServer's AuthMethod.
 INFO_FORMAT_IPV4, INFO_FORMAT_IPV6, INFO_FORMAT_FQDN = 3, 4, 201
 AUTH_MUTUAL, AUTH_PASSWORD = 1, 2
