@@ -32,7 +32,8 @@ an "unreachable" address has no listener, so a module that sent anything there f
   test_amt_tls.py               246, 247 (.101-.149); 127.77.247.250 unreachable
   test_amt_cira.py              249 (CCM .1, ACM .11, CCM 11.0 .21); 127.77.249.250 unreachable
   test_amt_hardening.py         221 (factory .1, CCM .11), 222 (ACM kiosk .1, drops .11), 223 (TLS .1)
-  test_amt_decommission.py      225-229 (CCM 225, ACM 226, check mode 227); 127.77.229.250 unreachable
+  test_amt_decommission.py      225-229 (CCM 225, ACM 226, check mode 227, auditor 228); 127.77.229.250 unreachable
+  molecule amt_hardening        220;  molecule amt_decommission 230 (extensions/molecule)
   test_amt_baseline.py          216 (CCM .1-.2, 11.0 .21, factory .31, .41, .51, .61), 217 ACM, 219 dropping; 127.77.219.250 unreachable
   test_in_process.py            218; 127.77.218.250 unreachable
 """
