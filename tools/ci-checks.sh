@@ -41,6 +41,12 @@ module_docs() {
         ansible-doc -t module "oob.amt.$name" >/dev/null
         echo "ansible-doc oob.amt.$name: ok"
     done
+    local role
+    for role in roles/*/; do
+        name=$(basename "$role")
+        ansible-doc -t role "oob.amt.$name" >/dev/null
+        echo "ansible-doc -t role oob.amt.$name: ok"
+    done
 }
 
 # ansible-core 2.17, the oldest release meta/runtime.yml admits, runs modules on Python 3.7 and later (2.18 and 2.19 on 3.8
@@ -123,7 +129,7 @@ run_check "ansible-test sanity" sanity
 run_check "collection unit tests" collection_unit_tests
 run_check "simulator tests" simulator_tests
 run_check "integration tests" integration_tests
-run_check "ansible-doc on every module" module_docs
+run_check "ansible-doc on modules, roles" module_docs
 run_check "target Python $OLDEST_TARGET_PYTHON" target_python
 run_check "older ansible-core releases" ansible_releases
 run_check "ansible-lint" ansible_lint
