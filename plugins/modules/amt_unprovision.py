@@ -128,15 +128,19 @@ EXAMPLES = r"""
         expected_uuid: "{{ amt_uuid }}"
       become: true
 
-- name: Unprovision an ACM device on firmware 11 that has an Auditor account
-  oob.amt.amt_unprovision:
-    hostname: "{{ amt_hostname }}"
-    username: admin
-    password: "{{ vault_amt_password }}"
-    expected_uuid: "{{ amt_uuid }}"
-    auditor_username: "{{ amt_auditor_username }}"
-    auditor_password: "{{ vault_amt_auditor_password }}"
-  delegate_to: localhost
+- name: Unprovision ACM devices on firmware 11 that have an Auditor account
+  hosts: retired_acm_11
+  gather_facts: false
+  tasks:
+    - name: Unprovision with the Auditor's consent
+      oob.amt.amt_unprovision:
+        hostname: "{{ amt_hostname }}"
+        username: admin
+        password: "{{ vault_amt_password }}"
+        expected_uuid: "{{ amt_uuid }}"
+        auditor_username: "{{ amt_auditor_username }}"
+        auditor_password: "{{ vault_amt_auditor_password }}"
+      delegate_to: localhost
 """
 
 RETURN = r"""
