@@ -123,9 +123,10 @@ def _keep_draining(stream):
     threading.Thread(target=lambda: [None for _line in stream], daemon=True).start()
 
 
-def start_fleet(directory, devices, profile, addresses, firmware=None, faults=None):
+def start_fleet(directory, devices, profile, addresses, firmware=None, faults=None, latency=False, latency_set=None):
     """Start amtsim with `devices` devices of `profile` at addresses {"first_address", "local_first_address"};
-    faults is an amtsim --faults SPEC."""
+    faults is an amtsim --faults SPEC, latency turns on the firmware's latency model (--latency) and latency_set
+    (knob -> value) sets its knobs (--latency-set)."""
     state_dir = directory / "state"
     inventory_path = directory / "inventory.yml"
     command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", str(devices), "--profile", profile,
@@ -136,6 +137,9 @@ def start_fleet(directory, devices, profile, addresses, firmware=None, faults=No
         command += ["--firmware", firmware]
     if faults:
         command += ["--faults", faults]
+    command += ["--latency"] if latency else []
+    for knob, value in (latency_set or {}).items():
+        command += ["--latency-set", "%s=%s" % (knob, value)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     _wait_until_serving(process, devices)
     return Fleet(process, inventory_path, state_dir)

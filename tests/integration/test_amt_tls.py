@@ -12,7 +12,6 @@ import hashlib
 import ipaddress
 import socket
 import ssl
-import subprocess
 import time
 
 import pytest
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_before_sending, device, make_ca, run_cases, run_play, start_fleet
+from conftest import assert_refused_before_sending, device, make_ca, run_cases, run_play, start_fleet
 
 UNREACHABLE = "127.77.247.250"
 
@@ -58,9 +57,10 @@ def _tls_args(target, site_ca, **extra):
     return args
 
 
-def _fleet(tmp_path, network, profile, firmware, devices=1):
-    addresses = {"first_address": "127.77.%d.101" % network, "local_first_address": "127.78.%d.101" % network}
-    return start_fleet(tmp_path, devices, profile, addresses, firmware=firmware)
+def _fleet(tmp_path, network, profile, firmware, first=101, **options):
+    """A one-device fleet at 127.77.<network>.<first>; options go to start_fleet (latency, latency_set)."""
+    addresses = {"first_address": "127.77.%d.%d" % (network, first), "local_first_address": "127.78.%d.%d" % (network, first)}
+    return start_fleet(tmp_path, 1, profile, addresses, firmware=firmware, **options)
 
 
 @pytest.mark.parametrize("firmware, network, profile", [("16.1", 246, "ccm"), ("19.0", 247, "acm"), ("12.0", 246, "acm"), ("11.8", 247, "ccm")])
@@ -109,20 +109,6 @@ def test_server_certificate_commit_reconnect_and_second_run(tmp_path, site_ca, f
         fleet.stop()
 
 
-def _start_latency_fleet(tmp_path, network, profile, firmware, knobs, latency):
-    """start_fleet with the firmware's latency model (--latency) and knobs set (--latency-set)."""
-    state_dir, inventory_path = tmp_path / "state", tmp_path / "inventory.yml"
-    command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", "1", "--profile", profile, "--seed", "11",
-               "--first-address", "127.77.%d.121" % network, "--local-first-address", "127.78.%d.121" % network,
-               "--state-dir", str(state_dir), "--inventory", str(inventory_path), "--firmware", firmware]
-    command += ["--latency"] if latency else []
-    for knob, value in knobs.items():
-        command += ["--latency-set", "%s=%s" % (knob, value)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _wait_until_serving(process, 1)
-    return Fleet(process, inventory_path, state_dir)
-
-
 def _certificate_count(target):
     client = target.client()
     try:
@@ -134,7 +120,7 @@ def _certificate_count(target):
 @pytest.mark.parametrize("latency", [False, True], ids=["instant", "latency"])
 def test_a_lost_commit_answer_is_read_back_never_sent_again(tmp_path, site_ca, latency):
     # Every CommitChanges that switches TLS loses its answer (the firmware restarts its ports while it is in flight).
-    fleet = _start_latency_fleet(tmp_path, 247, "acm", "16.1", {"tls_commit_cut_chance": 1}, latency)
+    fleet = _fleet(tmp_path, 247, "acm", "16.1", first=121, latency=latency, latency_set={"tls_commit_cut_chance": 1})
     try:
         target = device(fleet, 0)
         first = run_play(tmp_path, fleet.inventory_path, [
@@ -433,7 +419,7 @@ def _certificates_and_keys(target):
 def test_a_run_cut_off_after_the_commit_is_cleaned_up_by_the_next_run(tmp_path, site_ca):
     # A commit that switches TLS settings loses its answer and closes the ports for 4 s: a task that renews the certificate
     # and turns local TLS off, waiting only 1 s, stops after the commit, before removing the certificate it replaced.
-    fleet = _start_latency_fleet(tmp_path, 246, "acm", "16.1", {"tls_commit_cut_chance": 1, "restart_commit_tls": 4}, False)
+    fleet = _fleet(tmp_path, 246, "acm", "16.1", first=121, latency_set={"tls_commit_cut_chance": 1, "restart_commit_tls": 4})
     try:
         target = device(fleet, 0)
         host = target.vars["amt_hostname"]
