@@ -37,6 +37,7 @@ class AmtModule:
 
     def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
         self._client = None
+        self._identity_confirmed = False
         self.ansible_module = type(self).front_end(argument_spec=argument_spec, supports_check_mode=supports_check_mode, **kwargs)
         for library, import_traceback in MISSING_LIBRARIES.items():
             self.ansible_module.fail_json(msg=missing_required_lib(library), exception=import_traceback)
@@ -74,8 +75,14 @@ class AmtModule:
     def client(self):
         """The run's AmtClient, built on first use with the connection's credentials; exit() and fail_from() close it."""
         if self._client is None:
-            self._client = self.connect()
+            self._client = self.connect(identity_confirmed=self._identity_confirmed)
         return self._client
+
+    def confirm_identity(self, username, password):
+        """Check expected_uuid in a session of its own as username/password, an account that may read the UUID, so that
+        the run's client does not read it again: its account may be one that may not, such as the Auditor."""
+        self.connect(username=username, password=password).close()
+        self._identity_confirmed = True
 
     def connect(self, username=None, password=None, identity_confirmed=False, **overrides):
         """A new AmtClient in a session of its own, as username/password (default: the connection's); the caller closes it.

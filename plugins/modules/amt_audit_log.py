@@ -19,6 +19,11 @@ description:
     before sending anything, the admin's credentials on a device with an Auditor.
   - The events that hide activity from an auditor, V(log_cleared) and V(log_disabled), are called out in RV(alerts)
     and as warnings.
+  - O(expected_uuid) is checked with C(AMT_SetupAndConfigurationService.GetUuid), which the Auditor may not call (AMT
+    answers it with 16, PT_STATUS_NOT_PERMITTED, to an account without the admin's realm), and nothing the Audit Log realm
+    opens carries the UUID. Signed in as the Auditor, give O(admin_username) and O(admin_password); the module checks the
+    UUID in an admin session of its own first, then reads and clears the log as the Auditor. Without them the module
+    refuses the Auditor's O(expected_uuid) with an error naming these options, before reading the log.
 version_added: 0.1.0
 author:
   - oob.amt contributors (@oob-amt)
@@ -63,6 +68,16 @@ options:
     type: str
     choices: [append, replace]
     default: append
+  admin_username:
+    description:
+      - The account that checks O(expected_uuid) in a session of its own when O(username) may not read the UUID, which is
+        the case of the Auditor. Used only for that; the log is read and cleared as O(username).
+    type: str
+    default: admin
+  admin_password:
+    description:
+      - The password of O(admin_username). Needs O(expected_uuid). Never returned or logged.
+    type: str
   mode:
     description:
       - The permissions of the export file, in octal. Audit records name users and addresses, so by default only the
@@ -115,12 +130,15 @@ EXAMPLES = r"""
   hosts: localhost
   gather_facts: false
   tasks:
-    # Keep the log from filling up: export everything, then clear it, as the auditor.
+    # Keep the log from filling up: export everything, then clear it, as the auditor. The admin's credentials only
+    # check that the address is still the device with this UUID, which the auditor may not read.
     - name: Archive and clear
       oob.amt.amt_audit_log:
         hostname: 192.0.2.10
         username: auditor
         password: "{{ vault_amt_auditor_password }}"
+        expected_uuid: 8c6a1f2e-4b1d-4e0a-9f3c-2d7b5e8a1c40
+        admin_password: "{{ vault_amt_password }}"
         ca_path: /etc/pki/amt-ca.pem
         export_path: /srv/audit-archive/192.0.2.10.jsonl
         state: cleared
@@ -247,11 +265,12 @@ import json
 import os
 import tempfile
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.identity import GET_UUID
 from ansible_collections.oob.amt.plugins.module_utils.connection import amt_argument_spec
 from ansible_collections.oob.amt.plugins.module_utils.module import AmtModule
 from ansible_collections.oob.amt.plugins.module_utils.units import audit_log
 from ansible_collections.oob.amt.plugins.module_utils.units.base import converge
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError, NotPermittedError
 
 APPEND = "append"
 REPLACE = "replace"
@@ -387,13 +406,30 @@ def _warnings(module, unit):
         module.warn("auditing is disabled on the device: it records nothing until amt_audit_policy enables it")
 
 
+def _session(module):
+    """The run's client, its device's identity confirmed: in the admin's session when admin_password is given."""
+    params = module.params
+    if params["admin_password"] is not None:
+        module.confirm_identity(params["admin_username"], params["admin_password"])
+    try:
+        return module.client
+    except NotPermittedError as error:
+        if error.method != GET_UUID:
+            raise
+        raise NotPermittedError(audit_log.uuid_unreadable(params["username"], error), class_name=error.class_name, method=GET_UUID,
+                                return_value=error.return_value, return_name=error.return_name) from None
+
+
 def collect(module):
     params = module.params
+    if params["admin_password"] is not None and params["expected_uuid"] is None:
+        raise InvalidInputError("admin_password: is used only to check expected_uuid, which is not set; set it, or leave the"
+                                " admin's credentials out")
     export = None
     if params["export_path"]:
         export = JsonLinesExport(params["export_path"], params["export_mode"] == APPEND, params["mode"], module.hostname)
     unit = audit_log.AuditLog(params, export)
-    outcome = converge(unit, module.client, module.check_mode)
+    outcome = converge(unit, _session(module), module.check_mode)
     if unit.state is not None:
         records = unit.state["records"]
         outcome.extra.update(records=records, alerts=[record for record in records if record["alert"]], gap=unit.state["gap"],
@@ -414,6 +450,8 @@ def main():
             export_path={"type": "path"},
             export_mode={"type": "str", "choices": [APPEND, REPLACE], "default": APPEND},
             mode={"type": "str", "default": "0600"},
+            admin_username={"type": "str", "default": "admin"},
+            admin_password={"type": "str", "no_log": True},
         ),
         supports_check_mode=True,
     )

@@ -3,7 +3,8 @@
 """amt_audit_log end to end against simulated CCM and ACM devices over TLS on loopback: reading, incremental reads,
 the JSON Lines export, and clearing, which only the holder of the Audit Log realm may do.
 
-Loopback range: 127.77.240.x (remote) and 127.78.240.x (local); 127.77.240.250 has no listener.
+Loopback range: 127.77.240.x (remote) and 127.78.240.x (local): CCM .1, ACM .11, the ACM device whose Auditor checks
+expected_uuid .21; 127.77.240.250 has no listener.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from conftest import SimulatedDevice, assert_refused_before_sending, run_cases, 
 FLEETS = {
     "ccm": {"first_address": "127.77.240.1", "local_first_address": "127.78.240.1"},
     "acm": {"first_address": "127.77.240.11", "local_first_address": "127.78.240.11"},
+    "acm_identity": {"first_address": "127.77.240.21", "local_first_address": "127.78.240.21"},
 }
+PROFILES = {"ccm": "ccm", "acm": "acm", "acm_identity": "acm"}
 # In the file's range and outside the fleets: a module that sent anything there would fail as unreachable.
 UNREACHABLE = {"hostname": "127.77.240.250", "password": "Unused-Passw0rd!"}
 AUDITOR = "auditor1"
@@ -28,8 +31,8 @@ CHECK = {"check_mode": True}
 
 @pytest.fixture(scope="module")
 def fleets(tmp_path_factory):
-    started = dict((profile, start_fleet(tmp_path_factory.mktemp("audit-log-" + profile), 1, profile, addresses))
-                   for profile, addresses in FLEETS.items())
+    started = dict((name, start_fleet(tmp_path_factory.mktemp("audit-log-" + name), 1, PROFILES[name], addresses))
+                   for name, addresses in FLEETS.items())
     yield started
     for fleet in started.values():
         fleet.stop()
@@ -170,6 +173,45 @@ def test_only_the_auditor_may_clear_and_the_clearing_is_called_out(run, fleets, 
     assert lines(archive)[-1]["event"] == "log_cleared"
 
 
+def test_the_auditor_checks_expected_uuid_through_an_admin_session_or_is_refused_naming_it(fleets, tmp_path):
+    fleet = fleets["acm_identity"]
+    simulated = SimulatedDevice(fleet, sorted(fleet.hosts)[0])
+    simulated.add_digest_user(AUDITOR, AUDITOR_PASSWORD, realms=[AUDIT_LOG], access_permission=2)
+    right, wrong = simulated.vars["amt_uuid"], "00000000-0000-4000-8000-000000000000"
+    archive = tmp_path / "archive.jsonl"
+    as_auditor = connection(AUDITOR, AUDITOR_PASSWORD)
+    admin = {"admin_password": "{{ amt_password }}"}
+    clearing = {"state": "cleared", "export_path": str(archive)}
+    tasks = [
+        ("alone", "amt_audit_log", dict(as_auditor, expected_uuid=right, **clearing)),
+        ("another machine", "amt_audit_log", dict(as_auditor, expected_uuid=wrong, **dict(admin, **clearing))),
+        ("checked", "amt_audit_log", dict(as_auditor, expected_uuid=right, **dict(admin, **clearing)), {"check_mode": True}),
+        ("cleared", "amt_audit_log", dict(as_auditor, expected_uuid=right, **dict(admin, **clearing))),
+        ("read back", "amt_audit_log", dict(as_auditor, expected_uuid=right.upper(), **admin)),
+    ]
+    runs = run_play(tmp_path, fleet.inventory_path, tasks, hosts=sorted(fleet.hosts)[0])
+    alone, other, checked, cleared, read_back = (runs[name] for name, *_rest in tasks)
+
+    assert alone["failed"] is True and alone["error"] == "not_permitted" and alone["changed"] is False, alone
+    assert alone["msg"].startswith("expected_uuid: the account %r may not read the device's UUID" % AUDITOR), alone["msg"]
+    assert "GetUuid returned 16" in alone["msg"] and "give admin_username and admin_password" in alone["msg"], alone["msg"]
+    assert "records" not in alone, alone
+
+    assert other["failed"] is True and other["error"] == "identity_mismatch" and other["changed"] is False, other
+    assert wrong in other["msg"] and "records" not in other, other
+
+    total = len(checked["records"])
+    assert not checked.get("failed") and checked["cleared_records"] == total > 1 and checked["writes"] == [], checked
+    # Neither refused run wrote the archive: every record is still to be appended.
+    assert checked["actions"] == ["append %d records to %s" % (total, archive), "clear the audit log (%d records)" % total], checked
+    assert cleared["actions"] == checked["actions"] and cleared["cleared_records"] == total, cleared
+    assert [write["status"] for write in cleared["writes"]] == ["confirmed", "confirmed"], cleared
+    assert len(lines(archive)) == total
+    # The log was cleared in the Auditor's session: the firmware names the Auditor in the log_cleared record.
+    assert [(r["event"], r["user"]) for r in read_back["records"]] == [("log_cleared", AUDITOR)], read_back
+    assert simulated.vars["amt_password"] not in runs.output
+
+
 BAD_INPUT = [
     ("start_record", {"start_record": 0}, "start_record", "record ids start at 1", "module"),
     ("since", {"since": "yesterday"}, "since", "give a time in ISO 8601", "module"),
@@ -177,6 +219,7 @@ BAD_INPUT = [
      "the directory /nonexistent-amt-dir does not exist", "module"),
     ("export_is_directory", {"export_path": "/"}, "export_path", "/ is a directory", "module"),
     ("mode", {"export_path": "/tmp/amt-audit-never.jsonl", "mode": "rw-------"}, "mode", "give the permissions in octal", "module"),
+    ("admin_without_uuid", {"admin_password": "Unused-Adm1n!"}, "admin_password", "is used only to check expected_uuid", "module"),
     ("state_choice", {"state": "absent"}, "state", "must be one of", "ansible"),
     ("export_mode_choice", {"export_path": "/tmp/amt-audit-never.jsonl", "export_mode": "rotate"}, "export_mode", "must be one of", "ansible"),
 ]

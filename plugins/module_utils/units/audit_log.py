@@ -59,6 +59,13 @@ CLEAR_NEEDS_AUDITOR = ("only the account holding the Audit Log realm may clear t
                        " while no Auditor exists; connect with the auditor's username and password")
 
 
+def uuid_unreadable(username, error):
+    """Why expected_uuid cannot be checked in the session of username, whom the device refused the UUID (error)."""
+    return ("expected_uuid: the account %r may not read the device's UUID (%s), as AMT answers the Auditor, so the device's"
+            " identity cannot be checked in its session; give admin_username and admin_password to check it in an admin"
+            " session of its own, or leave expected_uuid out; the audit log was neither read nor cleared" % (username, error))
+
+
 class MalformedRecord(ValueError):
     """A record whose bytes do not follow the layout; the reader turns it into a DeviceError naming the record."""
 
