@@ -91,11 +91,17 @@ class DigestGuard:
         self._consecutive_failures = 0
         self._last_failure = None
         self._next_lock = self.policy.lockout.initial
-        self._locked_until = clock() + self.policy.lockout.initial if locked else 0.0
+        self._locked_until = 0.0
+        if locked:
+            self.lock_out()
 
     @property
     def locked(self) -> bool:
         return self._clock() < self._locked_until
+
+    def lock_out(self) -> None:
+        """Start the lock-out now, for its initial duration (a fault plan's lockout)."""
+        self._locked_until = self._clock() + self.policy.lockout.initial
 
     def challenge(self, realm: str, stale: bool = False) -> str:
         """A WWW-Authenticate value with a fresh nonce, in AMT's exact layout."""

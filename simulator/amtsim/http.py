@@ -47,7 +47,7 @@ import h11
 from amtsim import soap
 from amtsim.digest import UNAUTHORIZED_PAGE, DigestGuard, DigestPolicy
 from amtsim.dispatch import DispatchResult, WsmanEndpoint
-from amtsim.faults import FaultPlan, RequestFaults
+from amtsim.faults import FaultPlan, RequestFaults, changes_state
 from amtsim.firmware_tls import READ_CHUNK, TlsSession, server_context
 from amtsim.latency import LatencyModel
 from amtsim.types import Caller, Effect, WsmanFault
@@ -102,6 +102,16 @@ class _Outcome:
     close: bool = False
     drop: bool = False            # abort the connection without answering
     result: DispatchResult | None = None
+
+
+def _write_request(request, body) -> bool:
+    """Whether a request counts as a write for the fault plan: it carries credentials and asks for a change."""
+    if b"authorization" not in dict(request.headers) or not body:
+        return False
+    try:
+        return changes_state(soap.parse_request(body).action)
+    except (soap.MalformedRequest, WsmanFault):
+        return False
 
 
 class DeviceHost:
@@ -411,7 +421,9 @@ class FleetServer:
             return _Outcome(drop=True)
         if error is not None:
             return self._html(device, error, close=True)
-        faults = self.faults.for_request(device.index)
+        faults = self.faults.for_request(device.index, write=self.faults.counts_writes and _write_request(request, body))
+        if faults.lockout:
+            host.guard.lock_out()
         if faults.reset:
             return _Outcome(drop=True)
         if faults.delay:

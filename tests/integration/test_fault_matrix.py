@@ -10,12 +10,11 @@ mode: what it still plans is what is missing, so a write reported confirmed and 
 write reported refused must be. Two clean runs follow: the first makes what is missing (changed exactly then), the
 second changes nothing.
 
-amtsim's per-request faults (reset, delay, http500, soapfault, stale) are drawn per request with a rate, and lockout
-holds only for the first seconds of a fleet, so neither can be aimed at one write. The fleet is therefore served through
-a launcher (LAUNCHER) whose fault plan fires each of them once, on the N-th write request a device receives (counted
-among requests that carry credentials, so that Digest challenges do not count); lockout starts amtsim's Digest
-lock-out at that request. restart-after=METHOD is amtsim's own rule, aimed by its METHOD. acm-lands-in-ccm belongs to
-amt_provision's AMT 19 path and is covered by test_amt_provision.py.
+Each per-request fault (reset, delay, http500, soapfault, stale) and lockout is aimed with amtsim's "#N" selector at
+the first or the second write request the cell's device receives (amtsim counts the requests that carry credentials and
+ask for a change, so Digest challenges and reads do not count); lockout#N starts amtsim's Digest lock-out at that
+request. restart-after=METHOD is aimed by its METHOD. acm-lands-in-ccm belongs to amt_provision's AMT 19 path and is
+covered by test_amt_provision.py.
 
 Loopback range: 127.77.241.x and 127.77.242.x (remote), 127.78.241.x and 127.78.242.x (local).
 """
@@ -23,12 +22,11 @@ Loopback range: 127.77.241.x and 127.77.242.x (remote), 127.78.241.x and 127.78.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 import yaml
 
-from conftest import PYTHON_BIN, Fleet, _wait_until_serving, run_playbook
+from conftest import run_playbook, start_fleet
 
 # Fleet -> (its amtsim profile, its addresses)
 FLEETS = {"acm": ("acm", {"first_address": "127.77.241.1", "local_first_address": "127.78.241.1"}),
@@ -42,61 +40,6 @@ MPS_PASSWORD = "Mps-F4ult-pass"
 MODULE_TIMEOUT = 4
 DELAY_SECONDS = 7
 RESTART_SECONDS = 5
-
-# Every write request of the modules, by the last part of its WS-Addressing Action.
-WRITE_ACTIONS = ("Put", "Create", "Delete", "AddWiFiSettings", "UpdateWiFiSettings", "RequestStateChange", "SetStoragePolicy",
-                 "SetAuditPolicyBulk", "SetAdminAclEntryEx", "SetMEBxPassword", "Unprovision", "PartialUnprovision", "Setup",
-                 "AdminSetup", "AddNextCertInChain", "UpgradeClientToAdmin", "CommitChanges", "AddUserAclEntryEx",
-                 "UpdateUserAclEntryEx", "RemoveUserAclEntry", "AddMpServer", "AddRemoteAccessPolicyRule")
-
-LAUNCHER = r'''
-import json, re, sys
-from amtsim import cli, faults, http
-
-AIMED = json.loads(sys.argv[1])  # [[device index, kind, nth write, delay seconds], ...]
-WRITES = set(json.loads(sys.argv[2]))
-ACTION = re.compile(rb"<(?:\w+:)?Action[^>]*>([^<]*)</(?:\w+:)?Action>")
-
-
-class AimedFaultPlan(faults.FaultPlan):
-    """amtsim's plan, plus per-request faults that fire once, on a device's N-th write request."""
-
-    current = None
-    writes_seen = {}
-
-    def for_request(self, device_index):
-        decision = super().for_request(device_index)
-        request, body, host = self.current or (None, b"", None)
-        match = ACTION.search(body or b"")
-        action = match.group(1).decode("latin-1").rsplit("/", 1)[-1] if match else ""
-        if action not in WRITES or request is None or b"authorization" not in dict(request.headers):
-            return decision
-        seen = self.writes_seen[device_index] = self.writes_seen.get(device_index, 0) + 1
-        for index, kind, nth, seconds in AIMED:
-            if index == device_index and nth == seen:
-                if kind == "delay":
-                    decision.delay += seconds
-                elif kind == "lockout":
-                    # amtsim's Digest lock-out, begun by this request: it is refused as a locked-out logon.
-                    host.guard._locked_until = host.guard._clock() + host.guard.policy.lockout.initial
-                else:
-                    setattr(decision, kind, True)
-        return decision
-
-
-original_answer = http.FleetServer._answer
-
-
-async def answer(self, host, transport, request, body, error):
-    self.faults.current = (request, body, host)
-    return await original_answer(self, host, transport, request, body, error)
-
-
-http.FleetServer._answer = answer
-original_from_spec = faults.FaultPlan.from_spec
-cli.FaultPlan.from_spec = classmethod(lambda cls, spec, seed=0: AimedFaultPlan(rules=faults.parse_spec(spec) if spec else [], seed=seed))
-sys.exit(cli.main(sys.argv[3:]))
-'''
 
 AIMED_KINDS = ("reset", "delay", "http500", "soapfault", "stale", "lockout")
 
@@ -117,22 +60,10 @@ class Cell:
         return "%s/%s/%s" % (self.module, self.kind, self.position)
 
 
-def start_aimed_fleet(directory, fleet, cells, spec_rules):
+def start_aimed_fleet(directory, fleet, cells, faulted):
+    """The fleet's devices, one per cell; faulted: each cell's fault aimed at its write, else served without faults."""
     profile, addresses = FLEETS[fleet]
-    devices = len(cells)
-    state_dir = directory / "state"
-    inventory_path = directory / "inventory.yml"
-    aimed = [[cell.index, cell.kind, 1 if cell.position == "first" else 2, DELAY_SECONDS] for cell in cells
-             if cell.kind in AIMED_KINDS and spec_rules is not None]
-    command = [str(PYTHON_BIN / "python"), "-c", LAUNCHER, json.dumps(aimed), json.dumps(WRITE_ACTIONS),
-               "serve", "--devices", str(devices), "--profile", profile, "--seed", "11",
-               "--first-address", addresses["first_address"], "--local-first-address", addresses["local_first_address"],
-               "--state-dir", str(state_dir), "--inventory", str(inventory_path)]
-    if spec_rules:  # None: served without faults
-        command += ["--faults", ";".join(spec_rules)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _wait_until_serving(process, devices)
-    return Fleet(process, inventory_path, state_dir)
+    return start_fleet(directory, len(cells), profile, addresses, faults=";".join(_spec_rules(cells)) if faulted else None)
 
 
 CONNECTION = {"hostname": "{{ amt_hostname }}", "username": "{{ amt_username }}", "password": "{{ amt_password }}",
@@ -199,6 +130,9 @@ def _spec_rules(cells):
         if cell.kind == "restart-after":
             method = MODULES[cell.module][2][0 if cell.position == "first" else 1]
             rules.append("restart-after=%s:%d@%d" % (method, RESTART_SECONDS, cell.index))
+        else:
+            kind = "delay=%d" % DELAY_SECONDS if cell.kind == "delay" else cell.kind
+            rules.append("%s@%d#%d" % (kind, cell.index, 1 if cell.position == "first" else 2))
     return rules
 
 
@@ -227,7 +161,7 @@ def matrix(tmp_path_factory):
     for fleet in FLEETS:
         directory = tmp_path_factory.mktemp("fault-matrix-%s" % fleet)
         cells = [cell for cell in CELLS if cell.fleet == fleet]
-        served = start_aimed_fleet(directory, fleet, cells, _spec_rules(cells))
+        served = start_aimed_fleet(directory, fleet, cells, True)
         # The inventory forgets a password once it changes; the runs after the restart log in as the first one did.
         inventory = directory / "inventory-as-started.yml"
         inventory.write_text(served.inventory_path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -235,7 +169,7 @@ def matrix(tmp_path_factory):
             faulted = run_playbook(directory, [inventory], _playbook(directory, "faulted", fleet, [("faulted", {})]))
         finally:
             served.stop()
-        served = start_aimed_fleet(directory, fleet, cells, None)
+        served = start_aimed_fleet(directory, fleet, cells, False)
         try:
             clean = run_playbook(directory, [inventory], _playbook(directory, "clean", fleet, [
                 ("read back", {"check_mode": True}), ("rerun", {}), ("rerun again", {})]))
