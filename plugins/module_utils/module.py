@@ -84,11 +84,12 @@ class AmtModule:
         self.connect(username=username, password=password).close()
         self._identity_confirmed = True
 
-    def connect(self, username=None, password=None, identity_confirmed=False, **overrides):
+    def connect(self, username=None, password=None, identity_confirmed=False, read_retries=2, **overrides):
         """A new AmtClient in a session of its own, as username/password (default: the connection's); the caller closes it.
 
         overrides replace connection options for this session only (port, use_tls, ca_path, cert_fingerprint): the way
-        back to a device whose TLS settings the module has just changed.
+        back to a device whose TLS settings the module has just changed. read_retries=0 leaves retrying to a caller that
+        polls a restarting device with pauses of its own.
 
         With expected_uuid set, the device's UUID is checked before the client is returned, so nothing can be sent to another machine.
         identity_confirmed=True skips that check for a second session to a device whose UUID this run has already
@@ -96,7 +97,7 @@ class AmtModule:
         """
         params = self.params
         client = self._connect(params["username"] if username is None else username, params["password"] if password is None else password,
-                               overrides)
+                               overrides, read_retries)
         if params["expected_uuid"] is not None and not identity_confirmed:
             try:
                 require_uuid(read_uuid(client), params["expected_uuid"], class_name=SETUP_SERVICE, method=GET_UUID)
@@ -174,7 +175,7 @@ class AmtModule:
             self.fail_from(error)
         self.ansible_module.fail_json(msg="internal error: %s returned without a result" % getattr(fn, "__name__", fn))
 
-    def _connect(self, username, password, overrides=None):
+    def _connect(self, username, password, overrides=None, read_retries=2):
         # Imported here so that a missing requests or defusedxml is reported by __init__ through missing_required_lib.
         from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient
         from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
@@ -192,6 +193,7 @@ class AmtModule:
             client_key=params["client_key"],
             cert_fingerprint=params["cert_fingerprint"],
             timeout=params["timeout"],
+            read_retries=read_retries,
         )
         return AmtClient(transport)
 

@@ -20,8 +20,9 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     AmtError, DeviceError, IndeterminateError, InvalidInputError, TlsError, UnreachableError)
 
 COMMIT = "commit the TLS changes (CommitChanges), then reconnect over TLS and verify"
-# Pauses between attempts to reach the device after CommitChanges, the last one repeated (docs/firmware-timing.md section 4).
-_BACKOFF = (0.2, 0.5, 1, 2, 5)
+# Pauses between attempts to reach the device after CommitChanges, the last one repeated: the restart takes 5 to 60 s
+# (docs/firmware-timing.md section 4), and a refused connection costs the device nothing.
+_BACKOFF = (0.2, 0.5, 1, 2)
 _PROBE_TIMEOUT = 5
 
 
@@ -44,11 +45,11 @@ def _port_open(host, port):
         return False
 
 
-def _in_effect(module, unit, state):
-    """Whether the device serves what its settings say: the certificate in use on 16993, 16992 closed when it must be."""
-    if state["context"] not in state["certificates"]:
-        return False
-    overrides = _wanted_connection(unit, state, None)
+def _serves_over_tls(module, overrides, client):
+    """Whether the device serves the certificate overrides pin: seen on the TLS session `client` already holds, or else
+    on a new session pinned to it (two more TLS handshakes, the digest challenge's and the session's)."""
+    if client is not None and client.peer_certificate is not None:
+        return fingerprint(client.peer_certificate) == overrides["cert_fingerprint"]
     try:
         client = module.connect(**overrides)
     except AmtError:
@@ -59,6 +60,16 @@ def _in_effect(module, unit, state):
         return False
     finally:
         client.close()
+    return True
+
+
+def _in_effect(module, unit, state, client=None):
+    """Whether the device serves what its settings say: the certificate in use on 16993, 16992 closed when it must be.
+    client: a session over TLS whose served certificate answers the first half, if the caller holds one."""
+    if state["context"] not in state["certificates"]:
+        return False
+    if not _serves_over_tls(module, _wanted_connection(unit, state, None), client):
+        return False
     if "AcceptNonSecureConnections" in unit.settings_wanted(state)["remote"] and not unit.want["accept_non_secure_connections"]:
         return not _port_open(module.hostname, HTTP_PORT)
     return True
@@ -71,7 +82,7 @@ def _reach_again(module, unit, overrides, timeout):
     while True:
         client = None
         try:
-            client = module.connect(**overrides)
+            client = module.connect(read_retries=0, **overrides)
             return client, read_state(unit, client)
         except (UnreachableError, TlsError, IndeterminateError) as error:
             if client is not None:
@@ -102,7 +113,7 @@ def _commit(module, unit, outcome, overrides, restart_timeout):
         outcome.record(COMMIT, UNCONFIRMED if lost else CONFIRMED, verified=None if lost else False)
         raise
     remaining = unit.plan(state)
-    if remaining or not _in_effect(module, unit, state):
+    if remaining or not _in_effect(module, unit, state, client):
         client.close()
         outcome.record(COMMIT, UNCONFIRMED if lost else CONFIRMED, verified=None if lost else False)
         pending = "; ".join(unit.summary(change) for change in remaining) or "the device does not serve its new settings yet"
@@ -175,7 +186,7 @@ def apply(module, unit, outcome, restart_timeout):
     state = read_state(unit, client)
     changes = unit.plan(state)
     outcome.diff = unit.diff(state, changes)
-    pending = bool(changes) or not _in_effect(module, unit, state)
+    pending = bool(changes) or not _in_effect(module, unit, state, client)
     # Certificates left behind are removed once the device serves what the task wants: now, or after the commit.
     leftovers = [] if pending else _removals(unit, state, None)
     outcome.planned = [unit.summary(change) for change in changes] + ([COMMIT] if pending else []) + [action for _c, _i, action in leftovers]

@@ -19,6 +19,7 @@
 Additions to the shared contract: WsmanTransport.retry_backoff (seconds, first retry delay, doubles each retry),
 WsmanTransport.endpoint ("host:port" for messages); parse_digest_challenge(header) and DigestAuth (usable on its own
 with requests). request_count counts requests that reached the network, 401 challenges included, not refused connects.
+peer_certificate is the DER certificate served on the latest TLS connection.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ try:
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
+    from urllib3.util.ssl_ import create_urllib3_context
 except ImportError:
     # module.py reports the missing library before any transport is built; these names only let this file import.
     HTTPAdapter = AuthBase = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
@@ -234,6 +236,7 @@ def _watched_pool_classes(connections):
     def watched(connection_class):
         class WatchedConnection(connection_class):
             amt_descriptor = None
+            amt_peer_certificate = None
 
             def _new_conn(self):
                 sock = super()._new_conn()
@@ -241,6 +244,11 @@ def _watched_pool_classes(connections):
                 self.amt_descriptor = sock.fileno()
                 connections[:] = [known for known in connections if known.sock is not None] + [self]
                 return sock
+
+            def connect(self):
+                super().connect()
+                if hasattr(self.sock, "getpeercert"):
+                    self.amt_peer_certificate = self.sock.getpeercert(binary_form=True)
 
         return WatchedConnection
 
@@ -253,39 +261,85 @@ def _watched_pool_classes(connections):
     return {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
 
 
-def _system_trust_context():
-    """An SSL context verifying against the system trust store, or None when the system has none (requests then
-    falls back to its certifi bundle)."""
+def _file_identity(path):
+    """What tells one version of a trust or key file from another: its path, size and modification time."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (path, status.st_size, status.st_mtime_ns)
+
+
+def _system_trust_paths():
+    """The system trust store as OpenSSL finds it (SSL_CERT_FILE, SSL_CERT_DIR, then the platform's paths), or None."""
     paths = ssl.get_default_verify_paths()
-    if not ((paths.cafile and os.path.isfile(paths.cafile)) or (paths.capath and os.path.isdir(paths.capath))):
-        return None
-    return ssl.create_default_context()
+    cafile = paths.cafile if paths.cafile and os.path.isfile(paths.cafile) else None
+    capath = paths.capath if paths.capath and os.path.isdir(paths.capath) else None
+    return (cafile, capath) if cafile or capath else None
+
+
+# One SSL context per trust setting for the life of the process: building one loads its trust store, which for the
+# system's takes tens of milliseconds, and urllib3 would build one for every connection.
+_CONTEXTS = {}
+
+
+def _ssl_context(verify, client_cert, client_key):
+    """The SSL context for `verify` (False, True for the system trust store, or a CA file or directory) and the client
+    certificate, built on first use; raises OSError (ssl.SSLError included) for unreadable files."""
+    system = _system_trust_paths() if verify is True else None
+    key = (verify if verify in (True, False) else _file_identity(verify), system and tuple(_file_identity(path) for path in system if path),
+           client_cert and _file_identity(client_cert), client_key and _file_identity(client_key))
+    if key not in _CONTEXTS:
+        context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED if verify is not False else ssl.CERT_NONE)
+        if verify is True:
+            cafile, capath = system or (requests.certs.where(), None)  # no system store at all: the bundle requests ships
+            context.load_verify_locations(cafile, capath)
+        elif verify is not False:
+            if os.path.isdir(verify):
+                context.load_verify_locations(capath=verify)
+            else:
+                context.load_verify_locations(cafile=verify)
+        if client_cert:
+            context.load_cert_chain(client_cert, client_key)
+        _CONTEXTS[key] = context
+    return _CONTEXTS[key]
 
 
 class _AmtAdapter(HTTPAdapter):
     """Counts every HTTP request sent (not connections that failed to open), records connections for the deadline,
-    verifies against the system trust store unless told otherwise and, when pinning, checks the leaf's SHA-256."""
+    gives every TLS connection the one SSL context of its trust setting (_ssl_context) and, when pinning, checks the
+    leaf's SHA-256."""
 
-    def __init__(self, count_request, connections, fingerprint=None, trust_context=None):
+    def __init__(self, count_request, connections, fingerprint=None):
         self._count_request = count_request
         self._connections = connections
         self._fingerprint = fingerprint
-        self._trust_context = trust_context
+        self._ssl_context = None
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):
         if self._fingerprint:
             kwargs["assert_fingerprint"] = self._fingerprint
-        if self._trust_context is not None:
-            kwargs["ssl_context"] = self._trust_context
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _watched_pool_classes(self._connections)
 
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["scheme"] == "https":
+            if self._ssl_context is None:  # verify and cert are the session's, the same for every request
+                client_cert, client_key = cert if isinstance(cert, tuple) else (cert, None)
+                self._ssl_context = _ssl_context(verify, client_cert, client_key)
+            for name in ("ca_certs", "ca_cert_dir", "cert_file", "key_file"):
+                pool_kwargs.pop(name, None)
+            pool_kwargs["ssl_context"] = self._ssl_context
+        return host_params, pool_kwargs
+
     def cert_verify(self, conn, url, verify, cert):
         super().cert_verify(conn, url, verify, cert)
-        if verify is True and self._trust_context is not None:
-            # requests would add its certifi bundle; the system trust store in the context is the one to use.
-            conn.ca_certs = conn.ca_cert_dir = None
+        if getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
+            # The context holds the trust store and the client certificate: urllib3 would load each file again for
+            # every connection, and requests would add its own bundle to the trust store.
+            conn.ca_certs = conn.ca_cert_dir = conn.cert_file = conn.key_file = None
 
     def send(self, request, *args, **kwargs):  # pylint: disable=arguments-differ
         try:
@@ -377,8 +431,7 @@ class WsmanTransport:
         self._session.verify = verify
         if client_cert:
             self._session.cert = (client_cert, client_key) if client_key else client_cert
-        trust_context = _system_trust_context() if verify is True else None
-        adapter = _AmtAdapter(self._count_request, self._connections, fingerprint, trust_context)
+        adapter = _AmtAdapter(self._count_request, self._connections, fingerprint)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -392,6 +445,15 @@ class WsmanTransport:
 
     def _count_request(self):
         self.request_count += 1
+
+    @property
+    def peer_certificate(self):
+        """The DER certificate the device served on the session's latest TLS connection, or None (HTTP, or not yet
+        connected): what a new connection pinned to it would check, without opening one."""
+        for connection in reversed(self._connections):
+            if connection.amt_peer_certificate is not None:
+                return connection.amt_peer_certificate
+        return None
 
     def post(self, body, idempotent):
         """Send one WS-Man request; return the body of HTTP 200 or of a SOAP fault (parse.py raises for it)."""

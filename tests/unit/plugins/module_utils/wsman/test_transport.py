@@ -279,7 +279,9 @@ def test_environment_bundles_do_not_turn_verification_back_on(tls_server, tmp_pa
 def test_without_any_system_trust_store_requests_bundle_is_the_fallback(tmp_path, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "absent"))
-    assert transport_module._system_trust_context() is None  # pylint: disable=protected-access
+    assert transport_module._system_trust_paths() is None  # pylint: disable=protected-access
+    context = transport_module._ssl_context(True, None, None)  # pylint: disable=protected-access
+    assert context.cert_store_stats()["x509_ca"] > 0
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -321,3 +323,22 @@ def test_missing_client_certificate_file_is_a_tls_error(tls, tls_server, tmp_pat
     transport = _transport(tls_server, use_tls=True, ca_path=str(tls.ca), client_cert=str(tmp_path / "absent.pem"))
     with pytest.raises(TlsError):
         transport.post(b"<x/>", idempotent=True)
+
+
+def test_one_ssl_context_serves_every_connection_of_a_trust_setting(tls, tls_server, monkeypatch):
+    # Building a context loads its trust store: once per trust setting, not per connection (the digest challenge costs
+    # one) nor per transport (amt_baseline opens several sessions to one device).
+    loads = []
+    original = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", lambda context, *args, **kwargs: loads.append(args) or original(context, *args, **kwargs))
+    ca_copy = tls.ca.parent / "ca-for-context-test.pem"
+    ca_copy.write_bytes(tls.ca.read_bytes())
+    for _session in range(2):
+        transport = _transport(tls_server, use_tls=True, ca_path=str(ca_copy))
+        assert transport.post(b"<x/>", idempotent=True) == b"<ok/>"
+        transport.close()
+    assert len(loads) == 1
+    # A CA file that changed is read again.
+    ca_copy.write_bytes(tls.ca.read_bytes() + b"\n")
+    assert _transport(tls_server, use_tls=True, ca_path=str(ca_copy)).post(b"<x/>", idempotent=True) == b"<ok/>"
+    assert len(loads) == 2
