@@ -31,6 +31,8 @@ DEFAULTS = ROLE / "defaults" / "main.yml"
 
 _REASON = re.compile(r"^# (AMT-[A-Z]+-[0-9]+)(?: \((?:manual|observed)\))?: (.+)$", re.M)
 _BASELINE = "O(oob.amt.amt_baseline#module:%s)"
+# Markdown code in the catalog's notes, shown as ansible-doc's C() markup.
+_CODE = re.compile(r"`([^`]+)`")
 _CONNECTION_NOTE = "A connection variable, usually set in the inventory; not set leaves the module's default."
 
 DESCRIPTION = [
@@ -97,6 +99,9 @@ def _control(control, reason):
         if control.requires:
             description.append("Only observed until these are given: %s."
                                % ", ".join(name.replace("|", " or ") for name in control.requires))
+        if control.note:
+            note = _CODE.sub(r"C(\1)", control.note)
+            description.append("%s%s." % (note[0].upper(), note[1:]))
     see = ["See %s and M(oob.amt.%s)." % (_BASELINE % "baseline", control.module)] if control.module else []
     settings = dict((name, _setting(spec, see)) for name, spec in control.settings.items())
     settings[catalog.ENFORCE_SETTING]["description"] = ["V(false) observes this control only."]

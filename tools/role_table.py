@@ -72,6 +72,8 @@ def _enforced(control):
         text += "; secrets %s" % ", ".join("`%s`" % name for name in control.secrets)
     if control.requires:
         text += "; observed only until given: %s" % ", ".join("`%s`" % name.replace("|", "` or `") for name in control.requires)
+    if control.note:
+        text += "; " + control.note
     return text
 
 

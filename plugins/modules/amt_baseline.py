@@ -17,8 +17,14 @@ description:
   - Observed controls (C(AMT-FW-01) firmware advisories, C(AMT-PROV-01), C(AMT-PROV-02), C(AMT-MEBX-01), C(AMT-ACCT-01),
     C(AMT-AUTH-01), C(AMT-AUTH-02), C(AMT-WIFI-03), C(AMT-RPROV-01), C(AMT-CIRA-02)) are judged as M(oob.amt.amt_info)'s findings judge
     them; nothing over WS-Man changes them.
-  - Manual controls (C(AMT-MEBX-02), C(AMT-MEBX-03), C(AMT-ACCT-02), C(AMT-ACCT-03), C(AMT-ACCT-04), C(AMT-AUD-05),
-    C(AMT-WIFI-02), C(AMT-FW-02), C(AMT-NET-01)) are reported with status V(manual) and what to do.
+  - Manual controls (C(AMT-MEBX-02), C(AMT-MEBX-03), C(AMT-ACCT-02), C(AMT-AUD-05), C(AMT-WIFI-02), C(AMT-FW-02),
+    C(AMT-NET-01)) are reported with status V(manual) and what to do.
+  - "The accounts controls C(AMT-ACCT-03) (realms, unknown accounts) and C(AMT-ACCT-04) (access) need the site's list of
+    allowed accounts. Without it, accounts besides the admin and the Auditor are listed with status V(manual);
+    on a device that has no such account both are V(compliant). With the list, C(AMT-ACCT-03) creates the missing accounts, sets each one's realms and,
+    with C(purge), removes the accounts not listed. C(AMT-ACCT-04) sets each listed account's access. Both run after
+    C(AMT-AUD-01), and neither ever changes the admin, the firmware's C($$) system accounts or the Auditor (the account
+    that holds the audit_log realm, and the one C(AMT-AUD-01) names), whatever the list says."
   - Controls that need the site's data are only observed until it is given (their reason names the settings). These are
     C(AMT-TLS-01) (a CA; without one a certificate already in use is kept), C(AMT-AUD-01) (the auditor), C(AMT-WIFI-04)
     (the allowed profiles), C(AMT-CIRA-01) (the MPS servers), C(AMT-CIRA-03) (policies), C(AMT-ENV-01) (intranet
@@ -30,6 +36,11 @@ description:
   - A device that was never provisioned keeps its network interface closed. Run the module against its local (LMS)
     address; it then reports C(AMT-PROV-01) drifted and the controls that need a provisioned device V(not_applicable).
   - "Settings per control (O(baseline)), with their defaults; every control also takes C(enforce) (default V(true)).
+    C(AMT-ACCT-03): C(accounts) (the allowed accounts besides the admin, each with C(name) or C(kerberos_sid),
+    C(realms) and C(access=network), as M(oob.amt.amt_user)'s option of that name takes them; no default, and V([])
+    allows none), C(purge=true) (remove the accounts not listed). Creating a digest account needs its password in
+    O(secrets) C(account_passwords); the password of an existing account is write-only and never judged or written.
+    C(AMT-ACCT-04): none (the C(access) of the accounts C(AMT-ACCT-03) lists).
     C(AMT-AUD-01): C(name) or C(kerberos_sid) of the auditor account, C(access=network); the password comes from
     O(secrets) C(auditor_password).
     C(AMT-AUD-02): C(state=enabled).
@@ -87,7 +98,8 @@ options:
     description:
       - "Write-only values some controls need, never returned: C(auditor_password) (C(AMT-AUD-01)), C(tls_ca_key) and
         C(tls_ca_key_passphrase) (C(AMT-TLS-01)), C(rfb_password) (C(AMT-REDIR-04)), C(mps_passwords) (C(AMT-CIRA-01),
-        a mapping of server address to password)."
+        a mapping of server address to password), C(account_passwords) (C(AMT-ACCT-03), a mapping of digest account
+        name to the password it is created with; a name that is no digest account of the list is refused)."
     type: dict
     default: {}
   exceptions:

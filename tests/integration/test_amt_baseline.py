@@ -2,10 +2,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """amt_baseline against a mixed simulated fleet: CCM with the factory's weak settings, ACM with a TLS change whose commit
 answer is lost, an old firmware with advisories, a factory device judged over its local interface, a device that drops
-mid-run, and inputs refused before anything is sent.
+mid-run, the site's allowed accounts enforced beside the Auditor, and inputs refused before anything is sent.
 
 Loopback range 127.77.216-219 / 127.78.216-219: 216 CCM (.1-.2, in process .41, Wi-Fi .51, site data .61), old firmware
-(.21) and factory (.31); 217 ACM with TLS; 219 a device that drops mid-run; 127.77.219.250 has no listener.
+(.21) and factory (.31); 217 ACM with TLS; 219 a device that drops mid-run; 127.77.219.250 has no listener. And
+127.77.165.x / 127.78.165.x: the allowed accounts (.1).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from conftest import PYTHON_BIN, Fleet, _wait_until_serving, assert_refused_befo
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.client import AmtClient, embedded, epr
 from ansible_collections.oob.amt.plugins.module_utils.amt.mei import MeiClient
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import read_accounts
 from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import IDS
 from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Run
 from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import baseline_settings
@@ -34,6 +36,9 @@ WIRELESS = {"first_address": "127.77.216.51", "local_first_address": "127.78.216
 SITE_DATA = {"first_address": "127.77.216.61", "local_first_address": "127.78.216.61"}
 MPS_PASSWORD = "Mps-Passw0rd-7!"
 DROPPING = {"first_address": "127.77.219.1", "local_first_address": "127.78.219.1"}
+ACCOUNTS = {"first_address": "127.77.165.1", "local_first_address": "127.78.165.1"}
+OPERATOR_PASSWORD = "Op3rator!pass"
+KIOSK_PASSWORD = "K1osk-Passw0rd!"
 # What the CCM factory settings of the simulator differ in from the baseline's defaults, and the controls that change it.
 AUDITOR_PASSWORD = "Aud1tor-Passw0rd!"
 WEAK_CCM = ("AMT-AUD-03", "AMT-AUD-04", "AMT-TLS-04", "AMT-REDIR-01", "AMT-REDIR-02", "AMT-WEB-01")
@@ -459,3 +464,93 @@ def test_controls_that_need_the_sites_data_are_enforced_once_it_is_given(tmp_pat
     assert MPS_PASSWORD not in str(given) and MPS_PASSWORD not in runs.output
     assert again["changed"] is False and [entry["status"] for entry in again["controls"]] == ["compliant"] * 3
     assert_no_write(again)
+
+
+def _signs_in(target, username, password):
+    """Whether username/password opens a session that may read AMT_GeneralSettings (realm general_info)."""
+    client = target.client(username, password)
+    try:
+        return bool(client.get("AMT_GeneralSettings").get("DigestRealm"))
+    except Exception:  # pylint: disable=broad-except
+        return False
+    finally:
+        client.close()
+
+
+def _device_accounts(target):
+    """(name or SID, access, realms, system) of every ACL entry besides the admin, as the device holds them."""
+    client = target.client()
+    try:
+        return sorted((account["name"] or account["kerberos_sid"], account["access"], account["realms"], account["system"])
+                      for account in read_accounts(client))
+    finally:
+        client.close()
+
+
+def test_allowed_accounts_purge_the_unknown_keep_the_auditor_and_system_accounts_and_fix_access(tmp_path):
+    fleet = start_fleet(tmp_path, 1, "ccm", ACCOUNTS)
+    try:
+        target = device(fleet, 0)
+        controls = ["AMT-ACCT-03", "AMT-ACCT-04", "AMT-AUD-01"]
+        site = {"AMT-AUD-01": {"name": "auditor"},
+                "AMT-ACCT-03": {"accounts": [{"name": "operator", "realms": ["general_info"], "access": "local"},
+                                             {"name": "kiosk", "realms": ["general_info"]}]}}
+        secrets = {"auditor_password": AUDITOR_PASSWORD, "account_passwords": {"kiosk": KIOSK_PASSWORD}}
+        listed = dict(target.connection(), controls=controls, baseline=site, secrets=secrets)
+        runs = run_play(tmp_path, fleet.inventory_path, [
+            ("setup", "amt_user", dict(target.connection(), accounts=[
+                {"name": "operator", "password": OPERATOR_PASSWORD, "realms": ["general_info", "redirection"]},
+                {"name": "helpdesk", "password": OPERATOR_PASSWORD, "realms": ["remote_control"], "access": "any"}])),
+            ("without a list", "amt_baseline", dict(target.connection(), controls=controls[:2])),
+            ("no password", "amt_baseline", dict(listed, secrets={"auditor_password": AUDITOR_PASSWORD}), {"check_mode": True}),
+            ("check", "amt_baseline", listed, {"check_mode": True, "diff": True}),
+            ("enforce", "amt_baseline", listed, {"diff": True}),
+            ("again", "amt_baseline", listed),
+        ], hosts=target.name)
+        after = _device_accounts(target)
+        kiosk_signs_in = _signs_in(target, "kiosk", KIOSK_PASSWORD), _signs_in(target, "kiosk", OPERATOR_PASSWORD)
+    finally:
+        fleet.stop()
+    assert not runs["setup"].get("failed"), runs["setup"]
+    for name in ("without a list", "no password", "check", "enforce", "again"):
+        assert_well_formed(runs[name])
+    # Without the site's list the accounts are listed for a person to judge; nothing is sent.
+    without = by_id(runs["without a list"])
+    assert [without[control_id]["status"] for control_id in controls[:2]] == ["manual", "manual"]
+    assert "helpdesk (digest) realms remote_control" in without["AMT-ACCT-03"]["reason"]
+    assert "operator (digest) network; helpdesk (digest) any" in without["AMT-ACCT-04"]["reason"]
+    assert runs["without a list"]["changed"] is False
+    assert_no_write(runs["without a list"])
+    # A digest account to create without its password: refused naming the secret, before any write.
+    refused = by_id(runs["no password"])["AMT-ACCT-03"]
+    assert refused["status"] == "failed" and refused["error"]["kind"] == "invalid_input", refused
+    assert refused["error"]["msg"].startswith("secrets.account_passwords.kiosk: needed to create digest account kiosk")
+    assert_no_write(runs["no password"])
+    # Check mode: the drift exactly, nothing sent; the Auditor does not exist yet.
+    check, enforced, again = by_id(runs["check"]), by_id(runs["enforce"]), by_id(runs["again"])
+    expected = {
+        "AMT-AUD-01": ["add digest account auditor"],
+        "AMT-ACCT-03": ["remove digest account helpdesk", "set the realms of digest account operator to general_info",
+                        "add digest account kiosk (realms general_info; access network)"],
+        "AMT-ACCT-04": ["set the access of digest account operator to local"],
+    }
+    assert dict((control_id, check[control_id]["actions"]) for control_id in controls) == expected
+    assert all(check[control_id]["status"] == "drifted" for control_id in controls)
+    assert runs["check"]["changed"] is True
+    assert_no_write(runs["check"])
+    assert runs["check"]["diff"]["after"]["AMT-ACCT-04"]["accounts"][0]["access"] == "local"
+    # The run: the same actions, each write confirmed and read back; the Auditor made first and spared by the purge.
+    for control_id in controls:
+        assert enforced[control_id]["status"] == "changed", enforced[control_id]
+        assert enforced[control_id]["actions"] == expected[control_id]
+        assert [(write["status"], write["verified"]) for write in enforced[control_id]["writes"]] == [("confirmed", True)] * len(expected[control_id])
+    assert after == [("$$OsAdmin", "local", ["local_system"], True), ("$$uns", "local", ["localun"], True),
+                     ("auditor", "network", ["audit_log"], False), ("kiosk", "network", ["general_info"], False),
+                     ("operator", "local", ["general_info"], False)]
+    assert kiosk_signs_in == (True, False)
+    # Second run: compliant, no write.
+    assert runs["again"]["changed"] is False
+    assert [again[control_id]["status"] for control_id in controls] == ["compliant"] * 3
+    assert_no_write(runs["again"])
+    for secret in (AUDITOR_PASSWORD, KIOSK_PASSWORD, OPERATOR_PASSWORD):
+        assert secret not in runs.output

@@ -66,9 +66,11 @@ def test_the_injector_sets_the_variables_the_role_reads():
 
 def test_the_injected_secrets_are_the_ones_amt_baseline_documents():
     secrets = credential_type()["injectors"]["extra_vars"]["amt_hardening_secrets"]
-    assert documented_secrets() == {"auditor_password", "tls_ca_key", "tls_ca_key_passphrase", "rfb_password", "mps_passwords"}
+    assert documented_secrets() == {"auditor_password", "tls_ca_key", "tls_ca_key_passphrase", "rfb_password", "mps_passwords",
+                                    "account_passwords"}
     assert set(secrets) == documented_secrets()
     assert isinstance(secrets["mps_passwords"], dict), "amt_baseline takes a mapping of server address to password"
+    assert isinstance(secrets["account_passwords"], dict), "amt_baseline takes a mapping of account name to password"
 
 
 def test_every_field_is_injected_and_every_secret_is_marked_secret():

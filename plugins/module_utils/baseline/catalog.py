@@ -14,7 +14,8 @@ A control that is not enforced is observed where findings.py judges it and manua
 manual check, so that the two follow amt_info.
 
 Some enforced controls need data only the site has (a CA, an auditor's password, its MPS servers, Wi-Fi allowlist,
-intranet domains): until the settings named in `requires` are given they are only observed.
+intranet domains): until the settings named in `requires` are given they are only observed. The accounts controls
+(AMT-ACCT-03, AMT-ACCT-04) tell an empty list of allowed accounts from none given, so they judge that themselves.
 """
 
 from __future__ import annotations
@@ -55,18 +56,29 @@ _MPS_SERVER = {"type": "list", "elements": "dict", "options": {
 
 _POLICY = {"type": "list", "elements": "dict", "options": cira.POLICY_OPTIONS}
 
+# The accounts besides the admin a site allows (AMT-ACCT-03), as amt_user's accounts option takes them; no default:
+# without a list the accounts are only listed for a person to judge.
+_ALLOWED_ACCOUNTS = {"type": "list", "elements": "dict", "options": {
+    "name": {"type": "str"},
+    "kerberos_sid": {"type": "str"},
+    "realms": {"type": "list", "elements": "str"},
+    "access": {"type": "str", "choices": sorted(accounts.ACCESS), "default": accounts.DEFAULT_ACCESS},
+}}
+
 
 class Control:
     """One row of the catalog.
 
-    unit: the unit family that enforces it (redirection, audit_policy, users, wifi, general, cira, tls) or None;
+    unit: the unit family that enforces it (redirection, audit_policy, users, accounts, wifi, general, cira, tls) or None;
     settings: setting name -> Ansible argument spec, with the secure default; requires: settings (or secrets) without
     which an enforced control is only observed; secrets: the keys of amt_baseline's secrets it reads; module: the
-    per-control module whose option names the settings use.
+    per-control module whose option names the settings use; note: what the settings alone do not say (the role's table
+    and argument specs show it).
     """
 
-    def __init__(self, control_id, unit=None, settings=None, requires=(), secrets=(), module=None):
+    def __init__(self, control_id, unit=None, settings=None, requires=(), secrets=(), module=None, note=None):
         self.id = control_id
+        self.note = note
         self.unit = unit
         self.settings = dict(settings or {})
         self.settings[ENFORCE_SETTING] = _bool(True)
@@ -110,8 +122,15 @@ CONTROLS = (
     Control("AMT-MEBX-03"),
     Control("AMT-ACCT-01"),
     Control("AMT-ACCT-02"),
-    Control("AMT-ACCT-03"),
-    Control("AMT-ACCT-04"),
+    Control("AMT-ACCT-03", "accounts", module="amt_user", settings={
+        "accounts": _ALLOWED_ACCOUNTS,
+        "purge": _bool(True),
+    }, secrets=("account_passwords",), note=(
+        "without `accounts` the accounts besides the admin and the Auditor are listed and reported `manual`; `accounts: []`"
+        " allows none. Never changed: the admin, the firmware's `$$` accounts, the Auditor (AMT-AUD-01's account)")),
+    Control("AMT-ACCT-04", "accounts", module="amt_user", note=(
+        "the `access` of each account of AMT-ACCT-03's `accounts`; without them the accounts' access is listed and reported"
+        " `manual`")),
     Control("AMT-AUTH-01"),
     Control("AMT-AUTH-02"),
     Control("AMT-AUD-01", "users", module="amt_user", settings={

@@ -18,8 +18,8 @@ from ansible_collections.oob.amt.plugins.module_utils.baseline import catalog
 from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import enforced
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories, findings
 from ansible_collections.oob.amt.plugins.module_utils.info.gather import gather
-from ansible_collections.oob.amt.plugins.module_utils.units import tls_apply
-from ansible_collections.oob.amt.plugins.module_utils.units.accounts import Users
+from ansible_collections.oob.amt.plugins.module_utils.units import account_allowlist, tls_apply
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import Users, account_key
 from ansible_collections.oob.amt.plugins.module_utils.units.audit_policy import AuditPolicy
 from ansible_collections.oob.amt.plugins.module_utils.units.base import NOT_SENT, Outcome, converge, describe_unit, read_state
 from ansible_collections.oob.amt.plugins.module_utils.units.cira import Cira
@@ -44,8 +44,13 @@ TLS_FIELDS = {
     "AMT-TLS-04": ("local_tls", "local_accept_non_secure_connections"),
 }
 TLS_IDS = tuple(TLS_FIELDS)
-# Order of the writes: KVM off before the listener that serves it, and TLS last (it restarts the network stack).
+# Order of the writes: KVM off before the listener that serves it, the allowed accounts after AMT-AUD-01 has made the
+# Auditor (which they spare), and TLS last (it restarts the network stack).
 _FIRST = ("AMT-REDIR-02",)
+_LAST = ("AMT-ACCT-03", "AMT-ACCT-04")
+# The control whose settings list the allowed accounts, and how refusals name that list and its passwords.
+ACCOUNTS = "AMT-ACCT-03"
+ACCOUNT_PASSWORDS = "secrets.account_passwords"
 
 
 def missing_data(control, settings, secrets):
@@ -131,9 +136,11 @@ class Run:
         for control_id in self.selected:
             control = catalog.BY_ID[control_id]
             settings = self.settings[control_id]
-            if control.mode != catalog.ENFORCE or control.unit in ("wifi", "tls") or missing_data(control, settings, self.secrets):
+            if control.mode != catalog.ENFORCE or control.unit in ("wifi", "tls", "accounts") or missing_data(control, settings, self.secrets):
                 continue
             self._unit(control, settings)
+        account_allowlist.check_passwords(self.settings[ACCOUNTS]["accounts"], self.secrets.get("account_passwords") or {},
+                                          ACCOUNT_PASSWORDS)
         if any(control_id in self.selected for control_id in TLS_IDS):
             self._tls_unit(None, [control_id for control_id in TLS_IDS if self._tls_enforceable(control_id)])
 
@@ -153,7 +160,8 @@ class Run:
         else:
             self._gather_observed()
             ordered = [control_id for control_id in _FIRST if control_id in self.entries]
-            ordered += [control_id for control_id in self.selected if control_id not in ordered]
+            ordered += [control_id for control_id in self.selected if control_id not in ordered and control_id not in _LAST]
+            ordered += [control_id for control_id in _LAST if control_id in self.entries]
             for control_id in ordered:
                 entry = self.entries[control_id]
                 if entry.status is not None or catalog.BY_ID[control_id].unit == "tls":
@@ -285,9 +293,10 @@ class Run:
             self._fail(entry, error)
             return
         outcome = converge(unit, client, check_mode)
-        self._from_outcome(entry, outcome, getattr(unit, "not_applicable", []))
+        self._from_outcome(entry, outcome, getattr(unit, "not_applicable", []), getattr(unit, "kept", []))
 
-    def _from_outcome(self, entry, outcome, not_applicable=()):
+    def _from_outcome(self, entry, outcome, not_applicable=(), kept=()):
+        """kept: drift the control's settings leave on the device (an unknown account without purge), one text each."""
         control = entry.control
         entry.writes = [write.to_result() for write in outcome.writes]
         entry.diff = outcome.diff
@@ -313,6 +322,9 @@ class Run:
         if not_applicable and entry.status != NOT_APPLICABLE:
             entry.reason = "; ".join([entry.reason or ""] + ["not applicable: %s: %s" % (item["option"], item["reason"])
                                                              for item in not_applicable]).strip("; ")
+        if kept:
+            entry.status = DRIFTED if entry.status == COMPLIANT else entry.status
+            entry.reason = "; ".join(([entry.reason] if entry.reason else []) + list(kept))
 
     def _client_for(self, control):
         """The admin's session; for the audit policy the auditor's, when AMT-AUD-01 names one and its password is given:
@@ -352,6 +364,25 @@ class Run:
     def _users(self, control, settings):
         return Users({"name": settings["name"], "kerberos_sid": settings["kerberos_sid"], "access": settings["access"],
                       "realms": ["audit_log"], "account_password": self.secrets.get("auditor_password"), "state": "present"})
+
+    def _accounts(self, control, settings):
+        """The allowed accounts' part of this control; without a list, the other accounts judged as amt_info judges them."""
+        auditor = self.settings["AMT-AUD-01"]
+        auditor_key = account_key(auditor["name"], auditor["kerberos_sid"]) if auditor["name"] or auditor["kerberos_sid"] else None
+        site = self.settings[ACCOUNTS]
+        if site["accounts"] is None:
+            others = account_allowlist.other_accounts(read_state(Users(), self.client), auditor_key)
+            judged = control.finding.check({"users": {"accounts": others}}, ())
+            if isinstance(judged, findings.Manual):
+                self._manual(self.entries[control.id], judged.reason)
+            else:
+                self.entries[control.id].status = COMPLIANT
+            return None
+        part = account_allowlist.REALMS if control.id == ACCOUNTS else account_allowlist.ACCESS
+        passwords = (self.secrets.get("account_passwords") or {}) if self._enforcing(control.id) else None
+        return account_allowlist.AccountAllowlist(part, site["accounts"], purge=site["purge"], auditor=auditor_key,
+                                                  passwords=passwords, place="baseline.%s" % ACCOUNTS,
+                                                  password_place=ACCOUNT_PASSWORDS)
 
     def _wifi(self, control, settings):
         # Read again (the client's cache answers unless a control before this one changed the profiles).
@@ -556,6 +587,7 @@ _UNIT_BUILDERS = {
     "redirection": Run._redirection,
     "audit_policy": Run._audit_policy,
     "users": Run._users,
+    "accounts": Run._accounts,
     "wifi": Run._wifi,
     "general": Run._general,
     "cira": Run._cira,

@@ -10,14 +10,16 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.oob.amt.plugins.module_utils.baseline.catalog import BY_ID, ENFORCE_SETTING, IDS, SECRETS
 from ansible_collections.oob.amt.plugins.module_utils.info import findings
+from ansible_collections.oob.amt.plugins.module_utils.units.account_allowlist import allowed_accounts
 from ansible_collections.oob.amt.plugins.module_utils.units.base import refuse
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
-# The site lists amt_info's findings compare a device with, normalised as amt_info normalises its options.
-SITE_OPTIONS = {"allowed_provisioning_hashes": findings.provisioning_hash_allowlist}
+# Settings normalised further once their types are checked: the site lists amt_info's findings compare a device with,
+# as amt_info normalises its options, and the allowed accounts, as amt_user checks its accounts option.
+NORMALISED = {"allowed_provisioning_hashes": findings.provisioning_hash_allowlist, "accounts": allowed_accounts}
 
 # The shape of each secret: a text, or a mapping of names to texts.
-SECRET_MAPPINGS = ("mps_passwords",)
+SECRET_MAPPINGS = ("mps_passwords", "account_passwords")
 
 
 def _known(option, value):
@@ -56,11 +58,12 @@ def control_settings(control, given):
     for name, value in given.items():
         if value is not None:
             settings[name] = _validated_setting("%s.%s" % (option, name), name, control.settings[name], value)
-    for name in control.finding.site_options if control.finding else ():
-        try:
-            settings[name] = SITE_OPTIONS[name](settings.get(name))
-        except InvalidInputError as error:
-            refuse(option, str(error))
+    for name, normalise in NORMALISED.items():
+        if name in control.settings:
+            try:
+                settings[name] = normalise(settings[name])
+            except InvalidInputError as error:
+                raise InvalidInputError("%s.%s" % (option, error)) from None
     return settings
 
 

@@ -12,7 +12,7 @@ evaluate() returns three lists:
 from __future__ import annotations
 
 from ansible_collections.oob.amt.plugins.module_utils.info import advisories
-from ansible_collections.oob.amt.plugins.module_utils.units.accounts import auditor_names
+from ansible_collections.oob.amt.plugins.module_utils.units.accounts import AUDIT_LOG, auditor_names
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import InvalidInputError
 
 HIGH = "high"
@@ -104,6 +104,35 @@ def _network_admin_password(facts, _features):
     if facts["users"]["network_admin_password_is_default"]:
         return ["GetAdminNetAclEntryStatus reports IsDefault=true for admin user %s" % facts["users"]["admin_username"]]
     return []
+
+
+def _other_accounts(facts):
+    """The accounts besides the admin, the firmware's $$ accounts and the Auditor (AMT-AUD-01 judges that one)."""
+    return [account for account in facts["users"]["accounts"] if AUDIT_LOG not in account["realms"]]
+
+
+def _account_name(account):
+    return "%s (%s)" % (account["name"] or account["kerberos_sid"], account["type"])
+
+
+def _unknown_accounts(facts, _features):
+    # Which accounts and realms are right is the site's to say: without its list the check can only show them.
+    others = _other_accounts(facts)
+    if not others:
+        return []
+    return Manual("%d account(s) besides the admin and the Auditor: %s. Compare them with the site's role map, or list the "
+                  "allowed accounts in oob.amt.amt_baseline's AMT-ACCT-03 accounts (purge removes the others)"
+                  % (len(others), "; ".join("%s realms %s" % (_account_name(account), ", ".join(account["realms"]))
+                                            for account in others)))
+
+
+def _account_access(facts, _features):
+    others = _other_accounts(facts)
+    if not others:
+        return []
+    return Manual("compare each account's access with its purpose: %s. The access of the accounts listed in "
+                  "oob.amt.amt_baseline's AMT-ACCT-03 accounts is enforced"
+                  % "; ".join("%s %s" % (_account_name(account), account["access"]) for account in others))
 
 
 def _kerberos(facts, _features):
@@ -326,6 +355,12 @@ CONTROLS = (
             "oob.amt.amt_provision (mebx_password); in CCM change it in the MEBx (Ctrl-P at POST)."),
     Control("AMT-ACCT-01", HIGH, "Strong, non-default network admin password", ("users",), _network_admin_password,
             "Set a strong admin password with oob.amt.amt_password (new_password) and keep it in the vault."),
+    Control("AMT-ACCT-03", MEDIUM, "Least-privilege realms; no unknown accounts", ("users",), _unknown_accounts,
+            "List the allowed accounts (name or kerberos_sid, realms, access) in oob.amt.amt_baseline's AMT-ACCT-03 accounts "
+            "with purge: true, or manage them with oob.amt.amt_user (accounts, purge: true)."),
+    Control("AMT-ACCT-04", LOW, "Local vs network access scoped per account", ("users",), _account_access,
+            "Give each account of oob.amt.amt_baseline's AMT-ACCT-03 accounts the access it needs (local, network or any), "
+            "or set it with oob.amt.amt_user (access)."),
     Control("AMT-AUTH-01", MEDIUM, "Kerberos preferred over HTTP Digest", ("users",), _kerberos,
             "Configure Kerberos (KrbEnabled, realm, SPNs, AES) through the provisioning tooling; no module sets it yet."),
     Control("AMT-AUTH-02", MEDIUM, "Operator accounts are Kerberos SIDs; digest users kept to a minimum", ("users",), _digest_users,
@@ -390,10 +425,6 @@ MANUAL_CHECKS = (
      "not observable over WS-Man; check the OEM BIOS setting"),
     ("AMT-ACCT-02", MEDIUM, "Admin password rotated",
      "AMT keeps no password age; check the rotation date in the controller's vault"),
-    ("AMT-ACCT-03", MEDIUM, "Least-privilege realms; no unknown accounts",
-     "compare amt.users.accounts (names, SIDs, realms) with the site's role map"),
-    ("AMT-ACCT-04", LOW, "Local vs network access scoped per account",
-     "compare amt.users.accounts[].access with each account's purpose"),
     ("AMT-AUD-05", MEDIUM, "Audit log collected off-box, alerts on clear/disable",
      "a collection process, not a device setting; check that the SIEM receives AMT_AuditLog.ReadRecords"),
     ("AMT-WIFI-02", MEDIUM, "Strong PSK passphrases",

@@ -166,7 +166,14 @@ def _key(account_type, name, sid):
     return (account_type, name if account_type == DIGEST else base64.b64encode(sid).decode("ascii"))
 
 
-def _label(account):
+def account_key(name=None, kerberos_sid=None):
+    """The key read_accounts gives the account of that name, or of that SID (S-1-... or base64)."""
+    if kerberos_sid:
+        return _key(KERBEROS, None, sid_bytes("kerberos_sid", kerberos_sid))
+    return _key(DIGEST, name, None)
+
+
+def account_label(account):
     return "%s account %s" % (account["type"], account["name"] or account["kerberos_sid"])
 
 
@@ -245,13 +252,13 @@ def desired_state(options):
     for prefix, entry, password_option in entries:
         account = validate_account(prefix, entry, password_option)
         if account["key"] in keys:
-            refuse(prefix + ("name" if account["type"] == DIGEST else "kerberos_sid"), "%s is listed twice" % _label(account))
+            refuse(prefix + ("name" if account["type"] == DIGEST else "kerberos_sid"), "%s is listed twice" % account_label(account))
         keys.add(account["key"])
         accounts.append(account)
     present = [account for account in accounts if account["state"] == "present"]
     auditors = [account for account in present if AUDIT_LOG in account["realms"]]
     if len(auditors) > 1:
-        refuse(auditors[1]["option"] + "realms", "AMT allows one Auditor (one account with audit_log); %s is the other" % _label(auditors[0]))
+        refuse(auditors[1]["option"] + "realms", "AMT allows one Auditor (one account with audit_log); %s is the other" % account_label(auditors[0]))
     for account_type, limit in ((DIGEST, MAX_DIGEST_ACCOUNTS), (KERBEROS, MAX_KERBEROS_ACCOUNTS)):
         count = sum(1 for account in present if account["type"] == account_type)
         if count > limit:
@@ -263,11 +270,11 @@ def desired_state(options):
 
 
 def _refuse_auditor_change(account):
-    raise NotPermittedError("%s holds the audit_log realm: %s" % (_label(account), AUDITOR_RULE), class_name=AUTHORIZATION,
+    raise NotPermittedError("%s holds the audit_log realm: %s" % (account_label(account), AUDITOR_RULE), class_name=AUTHORIZATION,
                             return_value=schema.PT_STATUS_NOT_PERMITTED, return_name="PT_STATUS_NOT_PERMITTED")
 
 
-def _change(action, account, existing=None, password=False):
+def account_change(action, account, existing=None, password=False):
     change = {"action": action, "account": account, "password": password}
     if existing is not None:
         change["handle"] = existing["handle"]
@@ -280,17 +287,17 @@ def _plan_present(account, existing, want, admin_username):
     if existing is None:
         if account["type"] == DIGEST and account["password"] is None:
             refuse(account["password_option"], "needed to create %s: AMT stores only its hash, written when the account is created"
-                   % _label(account))
-        return _change("add", account, password=account["type"] == DIGEST)
+                   % account_label(account))
+        return account_change("add", account, password=account["type"] == DIGEST)
     if AUDIT_LOG in existing["realms"] and AUDIT_LOG not in account["realms"]:
         _refuse_auditor_change(existing)
     write_password = account["type"] == DIGEST and account["password"] is not None and want["update_password"] == UPDATE_ALWAYS
     if write_password or existing["access"] != account["access"] or existing["realms"] != account["realms"]:
-        return _change("update", account, existing, password=write_password)
+        return account_change("update", account, existing, password=write_password)
     return None
 
 
-def _check_room(state, changes):
+def check_room(state, changes):
     remaining = dict((account["key"], account) for account in state["accounts"] if not account["system"])
     for change in changes:
         if change["action"] == "remove":
@@ -305,7 +312,7 @@ def _check_room(state, changes):
     auditors = [account for account in remaining.values() if AUDIT_LOG in account["realms"]]
     if len(auditors) > 1:
         raise InvalidInputError("realms: AMT allows one Auditor (one account with audit_log); after this task %s would hold it"
-                                % " and ".join(_label(account) for account in auditors))
+                                % " and ".join(account_label(account) for account in auditors))
 
 
 def plan(state, want):
@@ -318,7 +325,7 @@ def plan(state, want):
             if current is not None:
                 if AUDIT_LOG in current["realms"]:
                     _refuse_auditor_change(current)
-                removals.append(_change("remove", current, current))
+                removals.append(account_change("remove", current, current))
             continue
         change = _plan_present(account, current, want, state["admin_username"])
         if change is not None:
@@ -329,9 +336,9 @@ def plan(state, want):
             if key not in listed:
                 if AUDIT_LOG in current["realms"]:
                     _refuse_auditor_change(current)
-                removals.append(_change("remove", current, current))
+                removals.append(account_change("remove", current, current))
     changes = removals + updates + additions
-    _check_room(state, changes)
+    check_room(state, changes)
     return changes
 
 
@@ -375,7 +382,7 @@ def diff(state, changes):
 
 def summary(change):
     account = change["account"]
-    text = "%s %s" % (change["action"], _label(account))
+    text = "%s %s" % (change["action"], account_label(account))
     if change["action"] == "update":
         text += " (access %s, realms %s%s)" % (account["access"], ", ".join(account["realms"]), ", password" if change["password"] else "")
     return text
@@ -416,7 +423,7 @@ def send(client, change):
     except (DeviceError, InvalidInputError, NotPermittedError) as error:
         if error.return_value not in _WRITE_ADVICE:
             raise
-        raise type(error)("%s for %s: %s" % (error, _label(change["account"]), _WRITE_ADVICE[error.return_value]),
+        raise type(error)("%s for %s: %s" % (error, account_label(change["account"]), _WRITE_ADVICE[error.return_value]),
                           class_name=AUTHORIZATION, method=method, return_value=error.return_value,
                           return_name=error.return_name) from None
 

@@ -148,3 +148,39 @@ def test_refusals_name_the_secret_a_value_came_from():
     with pytest.raises(InvalidInputError) as raised:
         run.check_inputs()
     assert str(raised.value) == "baseline.AMT-REDIR-03.consent_code_timeout: must be between 60 and 900 (got 5)"
+
+
+def test_unknown_accounts_kept_without_purge_are_drifted_even_after_other_changes():
+    kept = ["digest account helpdesk is not in baseline.AMT-ACCT-03.accounts (purge: true removes it)"]
+    entry = make_run().entries["AMT-ACCT-03"]
+    make_run()._from_outcome(entry, outcome(), (), kept)  # pylint: disable=protected-access
+    assert (entry.status, entry.reason) == ("drifted", kept[0])
+    entry = make_run().entries["AMT-ACCT-03"]
+    action = "set the realms of digest account operator to general_info"
+    make_run()._from_outcome(entry, outcome(planned=[action], writes=[(action, CONFIRMED, True)]), (), kept)  # pylint: disable=protected-access
+    assert (entry.status, entry.reason) == ("changed", kept[0])
+
+
+def test_account_passwords_are_refused_before_anything_is_sent_naming_the_secret():
+    run = make_run(baseline={"AMT-ACCT-03": {"accounts": [{"name": "kiosk", "realms": ["redirection"]}]}})
+    run.secrets = {"account_passwords": {"kiosk": "Kiosk-Passw0rd!"}}
+    run.check_inputs()
+    for passwords, message in (({"kiosk": "weak"}, "secrets.account_passwords.kiosk does not meet AMT's password rule"),
+                               ({"helpdesk": "Kiosk-Passw0rd!"}, "secrets.account_passwords.helpdesk: no digest account of that name")):
+        run.secrets = {"account_passwords": passwords}
+        with pytest.raises(InvalidInputError) as raised:
+            run.check_inputs()
+        assert str(raised.value).startswith(message)
+
+
+def test_the_allowed_accounts_are_settled_after_the_auditor_and_tls_last(monkeypatch):
+    run = make_run()
+    settled = []
+    monkeypatch.setattr(run, "_read_device", lambda: setattr(run, "device", {"control_mode": "ccm"}))
+    monkeypatch.setattr(run, "_gather_observed", lambda: None)
+    monkeypatch.setattr(run, "_settle", lambda entry: settled.append(entry.control.id) or setattr(entry, "status", "compliant"))
+    monkeypatch.setattr(run, "_settle_tls", lambda: settled.append("TLS"))
+    run._run()  # pylint: disable=protected-access
+    assert settled[0] == "AMT-REDIR-02" and settled[-3:] == ["AMT-ACCT-03", "AMT-ACCT-04", "TLS"]
+    assert settled.index("AMT-AUD-01") < settled.index("AMT-ACCT-03")
+    assert sorted(settled[:-1]) == sorted(control_id for control_id in catalog.IDS if not control_id.startswith("AMT-TLS-"))

@@ -312,3 +312,21 @@ def test_allowlist_refuses_what_is_not_a_fingerprint_naming_the_option(value):
     with pytest.raises(InvalidInputError) as raised:
         provisioning_hash_allowlist(["ab" * 32, value])
     assert str(raised.value).startswith("allowed_provisioning_hashes: ") and raised.value.kind == "invalid_input"
+
+
+def test_accounts_besides_the_admin_and_the_auditor_are_listed_for_the_sites_judgement():
+    manual_ids = ids(evaluate(HARDENED)[1])
+    assert "AMT-ACCT-03" not in manual_ids and "AMT-ACCT-04" not in manual_ids
+    facts = copy.deepcopy(HARDENED)
+    facts["users"]["accounts"] += [
+        {"name": "helpdesk", "type": "digest", "kerberos_sid": None, "access": "any", "realms": ["general_info", "remote_control"]},
+        {"name": None, "type": "kerberos", "kerberos_sid": "S-1-5-21-1-2-3-1107", "access": "local", "realms": ["hardware_asset"]}]
+    findings, manual, _skipped = evaluate(facts)
+    assert "AMT-ACCT-03" not in ids(findings) and "AMT-ACCT-04" not in ids(findings)
+    realms = [check for check in manual if check["id"] == "AMT-ACCT-03"][0]
+    assert realms["severity"] == "medium" and realms["reason"].startswith(
+        "2 account(s) besides the admin and the Auditor: helpdesk (digest) realms general_info, remote_control; "
+        "S-1-5-21-1-2-3-1107 (kerberos) realms hardware_asset.")
+    assert "AMT-ACCT-03 accounts" in realms["reason"]
+    access = [check for check in manual if check["id"] == "AMT-ACCT-04"][0]
+    assert "helpdesk (digest) any; S-1-5-21-1-2-3-1107 (kerberos) local" in access["reason"]
