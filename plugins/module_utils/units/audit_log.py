@@ -61,9 +61,10 @@ CLEAR_NEEDS_AUDITOR = ("only the account holding the Audit Log realm may clear t
 
 def uuid_unreadable(username, error):
     """Why expected_uuid cannot be checked in the session of username, whom the device refused the UUID (error)."""
-    return ("expected_uuid: the account %r may not read the device's UUID (%s), as AMT answers the Auditor, so the device's"
-            " identity cannot be checked in its session; give admin_username and admin_password to check it in an admin"
-            " session of its own, or leave expected_uuid out; the audit log was neither read nor cleared" % (username, error))
+    return ("expected_uuid: the account %r may not read the device's UUID (%s; AMT refuses it to every account without the"
+            " admin's realm, the Auditor included), so the device's identity cannot be checked in its session; give"
+            " admin_username and admin_password to check it in an admin session of its own, or leave expected_uuid out;"
+            " the audit log was neither read nor cleared" % (username, error))
 
 
 class MalformedRecord(ValueError):
