@@ -25,7 +25,7 @@ an "unreachable" address has no listener, so a module that sent anything there f
   test_amt_user.py              238; 127.77.238.250 unreachable
   test_amt_redirection.py       239 (.1-.49); 127.77.239.250 unreachable
   test_amt_info_local.py        239 (.51-.79)
-  test_amt_audit_log.py         240 (CCM .1, ACM .11); 127.77.240.250 unreachable
+  test_amt_audit_log.py         240 (CCM .1, ACM .11, ACM with an Auditor .21); 127.77.240.250 unreachable
   test_fault_matrix.py          241-244
   test_amt_general.py           245 (CCM .1, ACM .11, CCM 11.x .21); 127.77.245.250 unreachable
   test_tls_findings.py          246, 247, 248
