@@ -16,6 +16,10 @@ description:
   - Writes C(amt-baseline-<UTC time>.json) (schema C(oob.amt/baseline-report), version 1, described in the collection's
     C(docs/baseline-report-schema.md) and C(docs/baseline-report.schema.json)), C(amt-baseline-<UTC time>.html), and
     copies of both as C(latest.json) and C(latest.html), into O(dest).
+  - One run, one report. Every task with the same O(run_id) (the batches of a play with C(serial)) updates the same two
+    files in place, adding the hosts it reached, and compares with the report of the run before, not with an earlier
+    batch's. Hosts of the play whose batch has not run are listed as not reached (C(run.not_reached) in the report),
+    not as unreachable.
   - The HTML page needs no network access. It holds the totals, a summary chart, the changes, a machines by controls
     grid (grouped, sorted, filtered and paged, for fleets of thousands) and each machine's detail.
   - This is an action plugin that runs on the controller only; the module file holds its documentation, and running it
@@ -37,7 +41,10 @@ options:
   result_var:
     description:
       - The name of the variable each host registered its amt_baseline result in, read from C(hostvars) for every host of
-        O(hosts). A host without that variable is reported as unreachable.
+        O(hosts). A host without that variable is reported as unreachable once it has been reached.
+      - A host of C(ansible_play_hosts_all) is reached once it has that variable, is in C(ansible_play_batch), has left
+        the play through a failure (it is no longer in C(ansible_play_hosts)), or is in the run's report already. The
+        others are in later C(serial) batches; they are left out of the machines and listed as not reached.
     type: str
   hosts:
     description:
@@ -53,10 +60,21 @@ options:
     required: true
   previous:
     description:
-      - The report to compare with. Defaults to C(latest.json) in O(dest) when it exists; without a previous report the
-        changes section says so.
-      - A default C(latest.json) that cannot be read is skipped with a warning; a O(previous) given explicitly must be readable.
+      - The report to compare with. Defaults to the previous run's report, the C(latest.json) in O(dest) that the first
+        update of this run found; without a previous report the changes section says so.
+      - When that C(latest.json) was copied into O(dest) from elsewhere and the run has hosts left to reach, the first
+        update also writes it under its own name (C(amt-baseline-<UTC time>.json)), so that the later updates find it.
+      - A default report that cannot be read is skipped with a warning; a O(previous) given explicitly must be readable.
     type: path
+  run_id:
+    description:
+      - Names the run the report belongs to. When C(latest.json) in O(dest) has this run id, this task updates that
+        report in place (same files, same start time, the previous run's report to compare with); otherwise it starts
+        a new report.
+      - Set it once per play and pass the same value to every batch, for example a fact on C(localhost) set by the
+        first batch (the role M(oob.amt.amt_hardening) keeps one per play). Plays given the same id share one report,
+        which keeps the hosts the earlier plays reached. Left out, each task writes a report of its own.
+    type: str
   title:
     description:
       - The report's title, shown at the top of the page.
@@ -66,7 +84,8 @@ notes:
   - Inventory groups come from each host's C(group_names), so that the page can group machines by them.
   - The task never reports a change, so an idempotence check of a play that ends with it stays meaningful; the files are
     its output. It writes them in check mode too, as a check-mode run is how the fleet's drift is reported.
-  - Run it once per play (C(run_once) with C(delegate_to) V(localhost)).
+  - Run it once per play (C(run_once) with C(delegate_to) V(localhost)); with C(serial) that is once per batch, with one
+    O(run_id) for the whole run.
 attributes:
   action:
     support: full
@@ -113,6 +132,35 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "{{ report.files.html }}: {{ report.totals.machines_by_status }}"
       run_once: true
+
+- name: Harden 50 devices at a time, with one report for the whole run
+  hosts: amt
+  gather_facts: false
+  serial: 50
+  tasks:
+    - name: Name the run once, in a fact on localhost that the later batches find
+      ansible.builtin.set_fact:
+        baseline_run_id: "{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}-{{ 4294967296 | random }}"
+      delegate_to: localhost
+      delegate_facts: true
+      run_once: true
+      when: hostvars['localhost'].baseline_run_id is not defined
+
+    - name: Converge the baseline on each device
+      oob.amt.amt_baseline:
+        hostname: "{{ amt_hostname }}"
+        password: "{{ amt_password }}"
+        ca_path: /etc/pki/amt-ca.pem
+      register: baseline
+      delegate_to: localhost
+
+    - name: Update the run's report with this batch
+      oob.amt.amt_baseline_report:
+        result_var: baseline
+        dest: /var/lib/amt-hardening/reports
+        run_id: "{{ hostvars['localhost'].baseline_run_id }}"
+      run_once: true
+      delegate_to: localhost
 """
 
 RETURN = r"""
@@ -138,10 +186,37 @@ files:
       type: str
       sample: /var/lib/amt-hardening/reports/latest.html
 previous:
-  description: The previous report compared with, or null when there was none.
+  description:
+    - The previous run's report compared with, under its own name when O(dest) has it, or null when there was none.
   returned: success
   type: str
-  sample: /var/lib/amt-hardening/reports/latest.json
+  sample: /var/lib/amt-hardening/reports/amt-baseline-20261202T214000Z.json
+run:
+  description: The report's run section.
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: The run id (O(run_id), or one made up for this task alone).
+      type: str
+      sample: 20261203T214000Z-1864012537
+    started_at:
+      description: UTC time of the run's first update.
+      type: str
+      sample: "2026-12-03T21:40:00Z"
+    file:
+      description: The run's JSON file in O(dest).
+      type: str
+      sample: amt-baseline-20261203T214000Z.json
+    updates:
+      description: How many times the run has written the report, this task included.
+      type: int
+      sample: 2
+    not_reached:
+      description: Hosts of the play this run has not reached (later C(serial) batches), left out of the machines.
+      type: list
+      elements: str
+      sample: [amt-0005.example.net, amt-0006.example.net]
 totals:
   description:
     - The report's totals, as in the JSON report.
@@ -167,6 +242,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     previous=dict(type="path"),
     title=dict(type="str", default="AMT hardening baseline"),
+    run_id=dict(type="str"),
 )
 MUTUALLY_EXCLUSIVE = [("results", "result_var")]
 REQUIRED_ONE_OF = [("results", "result_var")]

@@ -8,7 +8,6 @@ Starts no simulator. Skipped when no Chromium is installed (Debian: apt-get inst
 
 from __future__ import annotations
 
-import datetime
 import html.parser
 import json
 import pathlib
@@ -25,7 +24,6 @@ from ansible_collections.oob.amt.tests.unit.plugins.plugin_utils.baseline_report
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
 
-MOMENT = datetime.datetime(2026, 12, 3, 21, 40, 0, tzinfo=datetime.timezone.utc)
 HOSTILE_HOST = '<img src=x onerror="document.title=\'pwned\'">.example.net'
 HOSTILE_REASON = "</script><script>document.title='pwned'</script><b>bold</b>"
 BROWSER_TIMEOUT = 180
@@ -84,8 +82,8 @@ def write_report(directory, count, hostile=False):
         groups[HOSTILE_HOST] = ["<i>lab</i>"]
     previous = build.build(synthetic.fleet(count, seed=3)[0], "2026-12-02T21:40:00Z", "previous", groups)
     report = build.build(results, "2026-12-03T21:40:00Z", "AMT hardening baseline: head office", groups)
-    report["changes"] = diff.changes(report, previous, "amt-baseline-20261202T214000Z.json")
-    paths = files.write(str(directory), report, render.page(report), MOMENT)
+    report["changes"] = diff.changes(report, previous)
+    paths = files.write(str(directory), report, render.page(report))
     return report, pathlib.Path(paths["html"])
 
 

@@ -9,6 +9,8 @@ size: a value of the wrong type is reported as a failed machine, and text is cut
 
 from __future__ import annotations
 
+from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import runs
+
 SCHEMA = "oob.amt/baseline-report"
 SCHEMA_VERSION = 1
 GENERATOR = "oob.amt.amt_baseline_report"
@@ -212,10 +214,11 @@ def _totals(machines, catalog):
     return totals, per_control
 
 
-def build(results, generated_at, title, groups=None):
+def build(results, generated_at, title, groups=None, run=None):
     """The report for results ({host: amt_baseline result or None}), without `changes` (see diff.changes).
 
-    groups: {host: [inventory group names]}, used to group the grid; generated_at: an ISO 8601 UTC time (Z).
+    groups: {host: [inventory group names]}, used to group the grid; generated_at: an ISO 8601 UTC time (Z);
+    run: the run section (runs.record), by default that of a report written once.
     """
     groups = groups or {}
     machines = [machine(host, results[host], groups.get(host, ())) for host in sorted(results, key=str)]
@@ -232,6 +235,7 @@ def build(results, generated_at, title, groups=None):
         "generator": GENERATOR,
         "title": text(title, 300),
         "generated_at": generated_at,
+        "run": run or runs.standalone(generated_at),
         "control_statuses": list(CONTROL_STATUSES),
         "machine_statuses": list(MACHINE_STATUSES),
         "controls": catalog,

@@ -5,6 +5,8 @@
 A cell is out of the baseline when it is drifted or failed, and in it when it is compliant or changed (enforced this
 run). not_applicable, manual, excepted and unreachable say nothing either way, so a move to or from them is neither
 drift nor a fix: it is left out rather than guessed.
+
+Hosts that one of the two reports lists as not reached (a serial batch that had not run) are neither added nor removed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ def _statuses(report):
     return {item["host"]: item["status"] for item in report.get("machines", [])}
 
 
-def changes(report, previous, previous_name=None):
-    """The changes from previous (a report dict, or None for the first report) to report."""
+def changes(report, previous):
+    """The changes from previous (the previous run's report dict, or None for the first report) to report."""
     if previous is None:
         return {"previous": None, "newly_drifted": [], "newly_failed": [], "fixed": [], "newly_unreachable": [],
                 "reachable_again": [], "machines_added": [], "machines_removed": []}
@@ -43,7 +45,7 @@ def changes(report, previous, previous_name=None):
             elif status in IN_BASELINE and was in ("drifted", "failed"):
                 fixed.append(cell)
     return {
-        "previous": {"generated_at": previous.get("generated_at"), "file": previous_name},
+        "previous": {"generated_at": previous["generated_at"], "file": previous["run"]["file"]},
         "newly_drifted": newly_drifted,
         "newly_failed": newly_failed,
         "fixed": fixed,
@@ -51,6 +53,6 @@ def changes(report, previous, previous_name=None):
                                     if status == "unreachable" and before_status.get(host, "unreachable") != "unreachable"),
         "reachable_again": sorted(host for host, status in now_status.items()
                                   if status != "unreachable" and before_status.get(host) == "unreachable"),
-        "machines_added": sorted(set(now) - set(before)),
-        "machines_removed": sorted(set(before) - set(now)),
+        "machines_added": sorted(set(now) - set(before) - set(previous["run"]["not_reached"])),
+        "machines_removed": sorted(set(before) - set(now) - set(report["run"]["not_reached"])),
     }

@@ -1,7 +1,7 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The report's files in its directory: amt-baseline-<UTC time>.json and .html, their copies latest.json and
-latest.html, and reading a previous report back.
+"""The report's files in its directory: amt-baseline-<UTC time>.json and .html (one pair per run, rewritten by each
+update of the run), their copies latest.json and latest.html, and reading a previous report back.
 
 Every file is written under a temporary name and renamed into place, so a reader (or the next run looking for
 latest.json) never sees half a report.
@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import os
 
-from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build
+from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, runs
 
-PREFIX = "amt-baseline-"
 LATEST_JSON = "latest.json"
 LATEST_HTML = "latest.html"
 PREVIOUS_LIMIT = 256 * 1024 * 1024
@@ -22,11 +21,6 @@ PREVIOUS_LIMIT = 256 * 1024 * 1024
 
 class ReportFileError(Exception):
     """A report file that cannot be read or written; the message names the file."""
-
-
-def stamp(moment):
-    """The file-name form of a UTC datetime: 20261203T214000Z."""
-    return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _write_atomically(path, data):
@@ -41,23 +35,33 @@ def _write_atomically(path, data):
         raise ReportFileError("cannot write %s: %s" % (path, error.strerror or error)) from error
 
 
-def _free_base(directory, moment):
-    base = PREFIX + stamp(moment)
-    candidate, number = base, 1
-    while any(os.path.exists(os.path.join(directory, candidate + ext)) for ext in (".json", ".html")):
+def free_name(directory, generated_at):
+    """The JSON file name for a run starting at generated_at that no report in directory has yet."""
+    number = 1
+    while True:
+        name = runs.file_name(generated_at, number)
+        if not any(os.path.exists(os.path.join(directory, name[:-len(".json")] + ext)) for ext in (".json", ".html")):
+            return name
         number += 1
-        candidate = "%s-%d" % (base, number)
-    return os.path.join(directory, candidate)
 
 
-def write(directory, report, page, moment):
-    """Write the report (dict) and its page (HTML text); return the four paths written."""
+def _make_directory(directory):
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as error:
         raise ReportFileError("cannot create %s: %s" % (directory, error.strerror or error)) from error
-    base = _free_base(directory, moment)
-    document = json.dumps(report, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def _document(report):
+    return json.dumps(report, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def write(directory, report, page):
+    """Write the report (dict) under its run's file name, its page (HTML text) beside it, and both as the latest copies;
+    return the four paths written."""
+    _make_directory(directory)
+    base = os.path.join(directory, report["run"]["file"][:-len(".json")])
+    document = _document(report)
     paths = {
         "json": base + ".json",
         "html": base + ".html",
@@ -69,6 +73,15 @@ def write(directory, report, page, moment):
     _write_atomically(paths["latest_json"], document)
     _write_atomically(paths["latest_html"], page)
     return paths
+
+
+def keep(directory, report):
+    """Write report (read from a latest.json copied in from elsewhere) under its own file name, so that the later
+    updates of a run find the report they compare with once latest.json has become the run's own; return that path."""
+    path = os.path.join(directory, report["run"]["file"])
+    _make_directory(directory)
+    _write_atomically(path, _document(report))
+    return path
 
 
 def read(path):
@@ -88,14 +101,14 @@ def read(path):
         raise ReportFileError("%s has schema_version %r; this collection reads version %d"
                               % (path, report.get("schema_version"), build.SCHEMA_VERSION))
     if not _well_formed(report):
-        raise ReportFileError("%s does not hold the controls and machines of a report" % path)
+        raise ReportFileError("%s does not hold the controls, machines and run of a report" % path)
     return report
 
 
 def _well_formed(report):
-    """The parts of a previous report that diff.changes reads are there and of the right type."""
+    """The parts of a report that diff.changes and a later update of its run read are there and of the right type."""
     controls, machines = report.get("controls"), report.get("machines")
-    if not isinstance(controls, list) or not isinstance(machines, list):
+    if not isinstance(controls, list) or not isinstance(machines, list) or not _well_formed_run(report):
         return False
     if not all(isinstance(entry, dict) and isinstance(entry.get("id"), str) for entry in controls):
         return False
@@ -106,3 +119,25 @@ def _well_formed(report):
         if not isinstance(entries, list) or not all(isinstance(entry, dict) and "id" in entry and "status" in entry for entry in entries):
             return False
     return True
+
+
+def _file_name(value):
+    return isinstance(value, str) and runs.FILE_NAME.fullmatch(value) is not None
+
+
+def _well_formed_run(report):
+    """The run section, and the previous report the changes name, a later update of the run reads (file names that
+    are only names of report files: nothing outside the report directory is ever read or written through them)."""
+    run, changes = report.get("run"), report.get("changes")
+    if not isinstance(run, dict) or not isinstance(run.get("id"), str) or not _file_name(run.get("file")):
+        return False
+    if not all(isinstance(value, str) for value in (report.get("generated_at"), run.get("started_at"))):
+        return False
+    if not isinstance(run.get("updates"), int):
+        return False
+    if not isinstance(run.get("not_reached"), list) or not all(isinstance(host, str) for host in run["not_reached"]):
+        return False
+    if not isinstance(changes, dict) or "previous" not in changes:
+        return False
+    previous = changes["previous"]
+    return previous is None or (isinstance(previous, dict) and _file_name(previous.get("file")) and "generated_at" in previous)

@@ -15,7 +15,7 @@ from html import escape
 
 from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, chart, page_assets
 
-CHANGES_SHOWN = 200
+LIST_SHOWN = 200
 CHANGE_LISTS = (
     ("newly_drifted", "Newly drifted"),
     ("newly_failed", "Newly failed"),
@@ -68,12 +68,12 @@ def _summary(report):
                advisory_table))
 
 
-def _change_list(key, title, entries, describe):
-    items = "".join("<li>%s</li>" % describe(entry) for entry in entries[:CHANGES_SHOWN])
-    if len(entries) > CHANGES_SHOWN:
-        items += '<li class="more">and %d more (see the JSON report)</li>' % (len(entries) - CHANGES_SHOWN)
-    return ('<details%s><summary>%s: <span data-key="changes.%s">%d</span></summary><ul>%s</ul></details>'
-            % (" open" if entries and len(entries) <= 20 else "", escape(title), key, len(entries), items))
+def _list(data_key, title, entries, describe):
+    items = "".join("<li>%s</li>" % describe(entry) for entry in entries[:LIST_SHOWN])
+    if len(entries) > LIST_SHOWN:
+        items += '<li class="more">and %d more (see the JSON report)</li>' % (len(entries) - LIST_SHOWN)
+    return ('<details%s><summary>%s: <span data-key="%s">%d</span></summary><ul>%s</ul></details>'
+            % (" open" if entries and len(entries) <= 20 else "", escape(title), data_key, len(entries), items))
 
 
 def _cell_change(entry):
@@ -81,13 +81,24 @@ def _cell_change(entry):
                                     escape(_label(entry["after"] or "absent")))
 
 
+def _run(report):
+    run = report["run"]
+    text = ('<p>Run <span data-key="run.id">%s</span>, started <time data-key="run.started_at">%s</time>; this report was'
+            ' written <span data-key="run.updates">%d</span> time(s) in it.</p>'
+            % (escape(run["id"]), escape(run["started_at"]), run["updates"]))
+    if run["not_reached"]:
+        text += ("<p>These hosts of the play are in batches the run has not reached (or the play stopped before them): they"
+                 " are not in the machines below.</p>" + _list("run.not_reached", "Not reached", run["not_reached"], escape))
+    return '<section id="run"><h2>Run</h2>%s</section>' % text
+
+
 def _changes(report):
     changes = report["changes"]
     previous = changes["previous"]
     if previous is None:
         return '<section id="changes"><h2>Since the previous report</h2><p>No previous report: this is the first.</p></section>'
-    parts = [_change_list(key, title, changes[key], _cell_change) for key, title in CHANGE_LISTS]
-    parts += [_change_list(key, title, changes[key], escape) for key, title in HOST_LISTS]
+    parts = [_list("changes." + key, title, changes[key], _cell_change) for key, title in CHANGE_LISTS]
+    parts += [_list("changes." + key, title, changes[key], escape) for key, title in HOST_LISTS]
     return ('<section id="changes"><h2>Since the previous report</h2><p>Previous report: %s (%s).</p>%s</section>'
             % (escape(str(previous.get("file") or "unknown file")), escape(str(previous.get("generated_at") or "unknown time")),
                "".join(parts)))
@@ -125,9 +136,10 @@ def page(report):
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<title id="page-title">%s</title><style>%s</style></head><body>'
             '<header><h1>%s</h1><p>Generated <time data-key="generated_at">%s</time> by %s (schema %s, version %d).</p></header>'
-            '<main><div class="columns"><div>%s%s</div><div class="chart">%s</div></div>%s'
+            '<main><div class="columns"><div>%s%s%s</div><div class="chart">%s</div></div>%s'
             '<section id="detail" hidden><h2>Machine <span id="detail-host"></span></h2><div id="detail-body"></div></section></main>'
             '<script type="application/json" id="report-data">%s</script><script>%s</script></body></html>\n'
             % (CONTENT_SECURITY_POLICY, title, page_assets.STYLE, title, escape(report["generated_at"]), escape(report["generator"]),
-               escape(report["schema"]), report["schema_version"], _summary(report), _changes(report), chart.svg(report), _grid(),
+               escape(report["schema"]), report["schema_version"], _summary(report), _run(report), _changes(report), chart.svg(report),
+               _grid(),
                embedded_json(report), page_assets.SCRIPT))

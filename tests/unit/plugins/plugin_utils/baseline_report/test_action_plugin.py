@@ -51,6 +51,47 @@ PLAY = """
       check_mode: false
 """
 
+# With serial 2 and hosts in name order, the first batch is compliant and drifted; in the second, failed fails for good
+# before registering anything (Ansible takes it out of the play) and silent registers nothing.
+SERIAL_PLAY = """
+- name: Results in two serial batches
+  hosts: all
+  gather_facts: false
+  serial: 2
+  order: sorted
+  tasks:
+    - name: Name the run once, on localhost
+      ansible.builtin.set_fact:
+        run_id: "{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}-{{ 4294967296 | random }}"
+      delegate_to: localhost
+      delegate_facts: true
+      run_once: true
+      when: hostvars['localhost'].run_id is not defined
+    - name: A task that fails the host
+      ansible.builtin.fail:
+        msg: the device refused the connection
+      when: inventory_hostname == 'failed.example.net'
+    - name: A result from a file beside the inventory
+      ansible.builtin.set_fact:
+        baseline: "{{ lookup('ansible.builtin.file', results_dir + '/' + inventory_hostname + '.json') | from_json }}"
+      when: inventory_hostname in ['compliant.example.net', 'drifted.example.net']
+    - name: The report
+      oob.amt.amt_baseline_report:
+        result_var: baseline
+        dest: "{{ results_dir }}/reports"
+        run_id: "{{ hostvars['localhost'].run_id }}"
+      run_once: true
+      delegate_to: localhost
+      register: report
+    - name: Its result, for the test
+      ansible.builtin.copy:
+        content: "{{ report | to_json }}"
+        dest: "{{ results_dir }}/{{ report.run.id }}-{{ report.run.updates }}.json"
+        mode: "0644"
+      run_once: true
+      delegate_to: localhost
+"""
+
 
 @pytest.fixture(name="play")
 def play_fixture(tmp_path):
@@ -65,12 +106,13 @@ def play_fixture(tmp_path):
         "kiosk": {"hosts": {"failed.example.net": {}, "silent.example.net": {}}}}}}
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
+    (tmp_path / "serial.yml").write_text(SERIAL_PLAY, encoding="utf-8")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT), ANSIBLE_LOCAL_TEMP=str(tmp_path / "local_tmp"),
                ANSIBLE_REMOTE_TMP=str(tmp_path / "remote_tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
 
-    def run(report_args, *options):
+    def run(report_args, *options, playbook="play.yml"):
         extra = json.dumps({"results_dir": str(tmp_path), "report_args": report_args})
-        completed = subprocess.run([PLAYBOOK_COMMAND, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml"),
+        completed = subprocess.run([PLAYBOOK_COMMAND, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / playbook),
                                     "-e", extra, *options], env=env, capture_output=True, text=True, timeout=300, check=False)
         result_file = tmp_path / "action-result.json"
         result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
@@ -105,7 +147,7 @@ def test_report_from_hostvars_then_changes_since_it(play):
                                          "drifted.example.net": synthetic.result({}), "silent.example.net": None},
                              "dest": dest})
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert second["previous"] == os.path.join(dest, "latest.json")
+    assert second["previous"] == result["files"]["json"], "the previous report under its own name, not latest.json"
     assert second["changes"] == {"newly_drifted": 1, "newly_failed": 0, "fixed": 1, "newly_unreachable": 0, "reachable_again": 0,
                                  "machines_added": 0, "machines_removed": 1}
     assert second["files"]["json"] != result["files"]["json"]
@@ -140,3 +182,70 @@ def test_an_explicit_previous_report_must_be_readable(play):
     completed = run({"result_var": "baseline", "dest": str(tmp_path / "reports"), "previous": str(tmp_path / "nothing.json")})[0]
     assert completed.returncode != 0
     assert "cannot read %s" % (tmp_path / "nothing.json") in completed.stdout
+
+
+def serial_updates(tmp_path, run):
+    """The report task's result of each batch of one run of SERIAL_PLAY, in order."""
+    before = set(tmp_path.glob("*-[0-9].json"))
+    completed = run(None, playbook="serial.yml")[0]
+    assert "failed.example.net" in completed.stdout and "fatal" in completed.stdout, completed.stdout + completed.stderr
+    written = sorted(set(tmp_path.glob("*-[0-9].json")) - before, key=lambda path: path.name)
+    return [json.loads(path.read_text(encoding="utf-8")) for path in written]
+
+
+def test_serial_batches_of_one_run_update_one_report_and_compare_with_the_previous_run(play):
+    tmp_path, run = play
+    first, second = serial_updates(tmp_path, run)
+    assert first["run"]["id"] == second["run"]["id"] and [first["run"]["updates"], second["run"]["updates"]] == [1, 2]
+    assert first["run"]["not_reached"] == ["failed.example.net", "silent.example.net"]
+    assert first["totals"]["machines"] == 2 and first["totals"]["machines_by_status"]["unreachable"] == 0
+    assert second["run"]["not_reached"] == [] and second["totals"]["machines"] == 4
+    assert first["files"] == second["files"] and first["run"]["started_at"] == second["run"]["started_at"]
+    assert first["previous"] is None and second["previous"] is None, "the first run has no previous run, whatever its batches"
+    by_host, report = machines(second["files"]["latest_json"])
+    assert {host: item["status"] for host, item in by_host.items()} == {
+        "compliant.example.net": "compliant", "drifted.example.net": "drifted", "failed.example.net": "unreachable",
+        "silent.example.net": "unreachable"}
+    assert report["run"] == second["run"] and report["changes"]["previous"] is None
+    assert len(list((tmp_path / "reports").glob("amt-baseline-*.json"))) == 1
+
+    # The next run: every batch compares with the first run's report, whose hosts are all there.
+    third, fourth = serial_updates(tmp_path, run)
+    assert third["run"]["id"] != first["run"]["id"] and third["files"] == fourth["files"] != first["files"]
+    assert third["previous"] == fourth["previous"] == first["files"]["json"]
+    assert third["changes"] == dict.fromkeys(("newly_drifted", "newly_failed", "fixed", "newly_unreachable", "reachable_again",
+                                              "machines_added", "machines_removed"), 0), "hosts not reached yet are not removed"
+    assert fourth["changes"] == third["changes"], "the second batch compares with the first run, not with the first batch"
+    report = machines(fourth["files"]["json"])[1]
+    assert report["changes"]["previous"] == {"generated_at": machines(first["files"]["json"])[1]["generated_at"],
+                                             "file": os.path.basename(first["files"]["json"])}
+    assert len(list((tmp_path / "reports").glob("amt-baseline-*.json"))) == 2
+
+
+def test_a_later_batch_finds_the_previous_run_when_latest_json_was_copied_in(play):
+    tmp_path, run = play
+    serial_updates(tmp_path, run)
+    # As contrib/systemd's wrapper does: a fresh directory that holds only a copy of the previous run's latest.json.
+    reports = tmp_path / "reports"
+    previous = json.loads((reports / "latest.json").read_text(encoding="utf-8"))
+    for path in reports.iterdir():
+        if path.name != "latest.json":
+            path.unlink()
+    first, second = serial_updates(tmp_path, run)
+    kept = reports / previous["run"]["file"]
+    assert first["previous"] == second["previous"] == str(kept)
+    assert json.loads(kept.read_text(encoding="utf-8")) == previous
+    assert second["changes"]["machines_removed"] == 0 and second["changes"]["reachable_again"] == 0
+
+
+def test_a_run_done_in_one_update_keeps_no_copy_of_a_copied_in_latest_json(play):
+    tmp_path, run = play
+    completed, first = run({"result_var": "baseline", "dest": str(tmp_path / "reports")})
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "latest.json").write_bytes(pathlib.Path(first["files"]["json"]).read_bytes())
+    completed, second = run({"result_var": "baseline", "dest": str(fresh)})
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert second["previous"] == str(fresh / "latest.json") and second["changes"]["machines_removed"] == 0
+    assert sorted(path.name for path in fresh.glob("amt-baseline-*.json")) == [os.path.basename(second["files"]["json"])]

@@ -11,7 +11,7 @@ import html.parser
 import json
 import re
 
-from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, diff, render
+from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, diff, render, runs
 from ansible_collections.oob.amt.tests.unit.plugins.plugin_utils.baseline_report import synthetic
 
 HOSTILE_HOST = '<img src=x onerror="document.title=1">.example.net'
@@ -50,9 +50,11 @@ def report_with_hostile_strings(previous=True):
         "b.example.net": {"failed": True, "msg": HOSTILE_REASON, "error": "auth"},
         "c.example.net": None,
     }
-    built = build.build(results, "2026-12-03T21:40:00Z", "<b>title</b>", {HOSTILE_HOST: ["<i>group</i>"]})
+    # The run id and the hosts not reached come from the play (a task argument, inventory names): untrusted too.
+    run = runs.record(HOSTILE_REASON, "2026-12-03T21:40:00Z", "amt-baseline-20261203T214000Z.json", None, ["later-" + HOSTILE_HOST])
+    built = build.build(results, "2026-12-03T21:40:00Z", "<b>title</b>", {HOSTILE_HOST: ["<i>group</i>"]}, run)
     earlier = build.build({HOSTILE_HOST: synthetic.result({})}, "2026-12-02T21:40:00Z", "t") if previous else None
-    built["changes"] = diff.changes(built, earlier, HOSTILE_REASON if previous else None)
+    built["changes"] = diff.changes(built, earlier)
     return built
 
 
@@ -71,6 +73,8 @@ def test_device_strings_never_become_markup():
     assert "<img" not in page and "<b>title" not in page and "<i>group" not in page
     assert "</script><script>document" not in page
     assert "&lt;img src=x onerror=&quot;document.title=1&quot;&gt;.example.net" in page, "the change list shows the host as text"
+    assert "later-&lt;img src=x" in page, "the hosts not reached are text"
+    assert parsed.keyed["run.not_reached"] == "1" and parsed.keyed["run.updates"] == "1"
     assert "\u2028" not in page.split('id="report-data">', 1)[1].split("</script>", 1)[0]
 
 
@@ -91,7 +95,7 @@ def test_the_page_fetches_nothing():
 def test_numbers_shown_are_the_reports():
     results, groups = synthetic.fleet(40)
     report = build.build(results, "2026-12-03T21:40:00Z", "Forty", groups)
-    report["changes"] = diff.changes(report, build.build(synthetic.fleet(40, seed=3)[0], "2026-12-02T21:40:00Z", "t"), "x.json")
+    report["changes"] = diff.changes(report, build.build(synthetic.fleet(40, seed=3)[0], "2026-12-02T21:40:00Z", "t"))
     keyed = parse(render.page(report)).keyed
     totals = report["totals"]
     assert int(keyed["totals.machines"]) == 40

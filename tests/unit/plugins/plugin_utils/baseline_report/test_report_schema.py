@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, diff
+from ansible_collections.oob.amt.plugins.plugin_utils.baseline_report import build, diff, runs
 from ansible_collections.oob.amt.tests.unit.plugins.plugin_utils.baseline_report import synthetic
 
 ROOT = pathlib.Path(__file__).resolve().parents[5]
@@ -63,18 +63,22 @@ def check(value, schema, where="$"):
     return problems
 
 
-def report(count, previous=None):
+def report(count, previous=None, run=None):
     results, groups = synthetic.fleet(count)
-    built = build.build(results, "2026-12-03T21:40:00Z", "Fleet of %d" % count, groups)
-    built["changes"] = diff.changes(built, previous, "amt-baseline-20261202T214000Z.json" if previous else None)
+    built = build.build(results, "2026-12-03T21:40:00Z", "Fleet of %d" % count, groups, run)
+    built["changes"] = diff.changes(built, previous)
     return built
 
 
 def reports():
     three = report(3)
-    previous = synthetic.fleet(1000, seed=11)[0]
+    previous = build.build(synthetic.fleet(1000, seed=11)[0], "2026-12-02T21:40:00Z", "previous")
+    first_batch = runs.record("20261203T214000Z-1", "2026-12-03T21:40:00Z", "amt-baseline-20261203T214000Z.json", None, ["z1", "z2"])
+    second_batch = runs.record("20261203T214000Z-1", "2026-12-03T21:45:00Z", "amt-baseline-20261203T214000Z.json",
+                               {"run": first_batch}, ["z2"])
     return {"3 hosts, first report": three,
-            "1000 hosts, against a previous report": report(1000, build.build(previous, "2026-12-02T21:40:00Z", "previous"))}
+            "1000 hosts, against a previous report": report(1000, previous),
+            "a run's second update, hosts not reached yet": report(10, previous, second_batch)}
 
 
 @pytest.mark.parametrize("name, document", list(reports().items()))
