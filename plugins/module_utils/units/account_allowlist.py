@@ -64,10 +64,13 @@ def other_accounts(state, auditor):
 class AccountAllowlist(accounts.Users):
     """One part (REALMS or ACCESS) of the allowed accounts (allowed_accounts()); auditor: the key of the account
     AMT-AUD-01 names, or None. passwords: name -> password of digest accounts to create; None when only observing (a
-    missing password is then no refusal). place / password_place: how refusals and reasons name the list and a password."""
+    missing password is then no refusal). place / password_place: how refusals and reasons name the list and a password.
+    state: the account table as Users reads it when the caller has just read it, so that it is not read twice."""
 
-    def __init__(self, part, listed, purge=False, auditor=None, passwords=None, place="accounts", password_place="passwords"):
+    def __init__(self, part, listed, purge=False, auditor=None, passwords=None, place="accounts", password_place="passwords",
+                 state=None):
         super().__init__()
+        self.state = state
         self.part = part
         self.listed = listed
         self.purge = purge
@@ -97,6 +100,9 @@ class AccountAllowlist(accounts.Users):
         elif current is not None and current["access"] != account["access"]:
             return accounts.account_change("update", dict(account, realms=current["realms"]), current)
         return None
+
+    def read(self, client):
+        return super().read(client) if self.state is None else self.state
 
     def plan(self, state):
         """Removals first (they free table slots), then updates, then additions."""
