@@ -137,9 +137,18 @@ EXAMPLES = r"""
             issuer_certificate: "{{ lookup('file', 'pki/amt-ca.pem') }}"
           AMT-AUD-01:
             name: auditor
+          AMT-ACCT-03:
+            accounts:
+              - kerberos_sid: S-1-5-21-1004336348-1177238915-682003330-1104
+                realms: [redirection, remote_control]
+              - name: inventory
+                realms: [hardware_asset, general_info]
+                access: local
         secrets:
           tls_ca_key: "{{ vault_amt_ca_key }}"
           auditor_password: "{{ vault_amt_auditor_password }}"
+          account_passwords:
+            inventory: "{{ vault_amt_inventory_password }}"
         exceptions: "{{ {'AMT-REDIR-02': 'KVM needed on the kiosk group'} if 'kiosk' in group_names else {} }}"
       delegate_to: localhost
       register: baseline
