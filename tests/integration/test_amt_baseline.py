@@ -509,6 +509,7 @@ def test_allowed_accounts_purge_the_unknown_keep_the_auditor_and_system_accounts
         ], hosts=target.name)
         after = _device_accounts(target)
         kiosk_signs_in = _signs_in(target, "kiosk", KIOSK_PASSWORD), _signs_in(target, "kiosk", OPERATOR_PASSWORD)
+        operator_signs_in_over_the_network = _signs_in(target, "operator", OPERATOR_PASSWORD)
     finally:
         fleet.stop()
     assert not runs["setup"].get("failed"), runs["setup"]
@@ -548,6 +549,7 @@ def test_allowed_accounts_purge_the_unknown_keep_the_auditor_and_system_accounts
                      ("auditor", "network", ["audit_log"], False), ("kiosk", "network", ["general_info"], False),
                      ("operator", "local", ["general_info"], False)]
     assert kiosk_signs_in == (True, False)
+    assert operator_signs_in_over_the_network is False  # its access is local now
     # Second run: compliant, no write.
     assert runs["again"]["changed"] is False
     assert [again[control_id]["status"] for control_id in controls] == ["compliant"] * 3
