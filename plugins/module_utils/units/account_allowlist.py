@@ -78,7 +78,7 @@ class AccountAllowlist(accounts.Users):
         self.passwords = passwords
         self.place = place
         self.password_place = password_place
-        # Accounts not listed and left in place because purge is off: drift these settings do not remove.
+        # Drift these settings leave in place (an account not listed while purge is off), one text each.
         self.kept = []
 
     def _addition(self, account):
@@ -98,6 +98,12 @@ class AccountAllowlist(accounts.Users):
             if current["realms"] != account["realms"]:
                 return accounts.account_change("update", dict(account, access=current["access"]), current)
         elif current is not None and current["access"] != account["access"]:
+            unassignable = [str(realm) for realm in current["realms"] if realm not in accounts.ASSIGNABLE_REALMS]
+            if unassignable:
+                # UpdateUserAclEntryEx must send the realms back, and these cannot be sent: AMT-ACCT-03 replaces them.
+                self.kept.append("the access of %s stays %s: its realm(s) %s cannot be sent back"
+                                 % (accounts.account_label(account), current["access"], ", ".join(unassignable)))
+                return None
             return accounts.account_change("update", dict(account, realms=current["realms"]), current)
         return None
 
@@ -110,6 +116,7 @@ class AccountAllowlist(accounts.Users):
         existing = dict((account["key"], account) for account in state["accounts"] if account["key"] not in spared)
         listed = set(account["key"] for account in self.listed)
         removals, updates, additions = [], [], []
+        self.kept = []
         for account in self.listed:
             if account["key"] in spared:
                 continue
@@ -117,12 +124,11 @@ class AccountAllowlist(accounts.Users):
             if change is not None:
                 (additions if change["action"] == "add" else updates).append(change)
         unlisted = [account for key, account in existing.items() if key not in listed]
-        self.kept = []
         if self.part == REALMS and self.purge:
             removals = [accounts.account_change("remove", account, account) for account in unlisted]
         elif self.part == REALMS:
-            self.kept = ["%s is not in %s.accounts (purge: true removes it)" % (accounts.account_label(account), self.place)
-                         for account in unlisted]
+            self.kept += ["%s is not in %s.accounts (purge: true removes it)" % (accounts.account_label(account), self.place)
+                          for account in unlisted]
         changes = removals + updates + additions
         accounts.check_room(state, changes)
         return changes

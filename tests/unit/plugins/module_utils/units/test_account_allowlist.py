@@ -133,3 +133,10 @@ def test_a_password_for_no_listed_digest_account_or_a_weak_one_is_refused(listed
 def test_other_accounts_leave_out_the_system_accounts_and_the_auditor():
     assert [view["name"] for view in other_accounts(weak_device(), accounts.account_key("auditor2"))] == ["operator", "helpdesk"]
     assert [view["name"] for view in other_accounts(weak_device(), None)] == ["operator", "helpdesk", "auditor2"]
+
+
+def test_access_is_left_with_a_reason_when_the_realms_cannot_be_sent_back():
+    state = device(account(3, "operator", realms=["firmware_update", "general_info"]))
+    allowlist = unit(ACCESS)
+    assert allowlist.plan(state) == []
+    assert allowlist.kept == ["the access of digest account operator stays network: its realm(s) firmware_update cannot be sent back"]
