@@ -55,7 +55,7 @@ class FakeClient:
 class RecordingModule(AmtModule):
     """AmtModule whose client is a FakeClient instead of a network connection."""
 
-    def _connect(self, username, password, overrides=None):
+    def _connect(self, username, password, overrides=None, read_retries=2):
         self.fake_client = FakeClient(username, password)
         return self.fake_client
 
