@@ -42,8 +42,8 @@ DESCRIPTION = [
     "Check mode sends no write to the devices and reports the drift; the report is written in check mode too.",
     "The connection comes from the inventory variables the amtsim inventory uses: O(amt_hostname), O(amt_username),"
     " O(amt_password), O(amt_use_tls), O(amt_ca_path) and the others below.",
-    "The play must not set C(serial) below the fleet size if one report for the whole fleet is wanted: each batch writes"
-    " a report in which the hosts of later batches have no result yet.",
+    "With C(serial), every batch of the play updates one report; hosts of batches that have not run yet are listed as not"
+    " reached, not as unreachable.",
 ]
 
 # (variable, type, description) of the inventory variables the role passes to amt_baseline's connection options.

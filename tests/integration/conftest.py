@@ -36,6 +36,7 @@ an "unreachable" address has no listener, so a module that sent anything there f
   molecule amt_hardening        220;  molecule amt_decommission 230 (extensions/molecule)
   test_amt_baseline.py          216 (CCM .1-.2, 11.0 .21, factory .31, .41, .51, .61), 217 ACM, 219 dropping; 127.77.219.250 unreachable
   test_in_process.py            218; 127.77.218.250 unreachable
+  test_amt_baseline.py          165 (allowed accounts .1)
   test_amt_hardening_serial.py  170 (CCM .1-.5); 127.77.170.250, .251 unreachable
   test_tls_sessions.py          175
   benchmarks/fleet_job.py       160-164 (its default; run in a network namespace of its own)
