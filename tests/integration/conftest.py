@@ -316,6 +316,16 @@ class SimulatedDevice:
         finally:
             client.close()
 
+    def logs_in(self, username, password):
+        """Whether username/password opens a session that may read AMT_GeneralSettings (realm general_info)."""
+        client = self.client(username, password)
+        try:
+            return bool(client.get("AMT_GeneralSettings").get("DigestRealm"))
+        except Exception:  # pylint: disable=broad-except
+            return False
+        finally:
+            client.close()
+
     def authenticates(self, username, password):
         client = self.client(username, password)
         try:

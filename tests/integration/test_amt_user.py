@@ -57,17 +57,6 @@ def run(device, tmp_path):
     return run_module
 
 
-def logs_in(fleet, host, username, password):
-    """Whether username/password opens a session that may read AMT_GeneralSettings (realm general_info)."""
-    client = SimulatedDevice(fleet, host).client(username, password)
-    try:
-        return bool(client.get("AMT_GeneralSettings").get("DigestRealm"))
-    except Exception:  # pylint: disable=broad-except
-        return False
-    finally:
-        client.close()
-
-
 def accounts(result):
     return result["users"]["accounts"]
 
@@ -99,7 +88,8 @@ def test_accounts_are_added_once_checkable_and_passwords_never_shown(run, device
     assert "password" not in narrowed["diff"]["after"]["accounts"][0]
     # on_create wrote no password when the realms changed; update_password=always writes the new one
     assert rotated["actions"] == ["update digest account operator (access network, realms general_info, password)"], rotated
-    assert logs_in(fleet, host, "operator", NEW_PASSWORD) and not logs_in(fleet, host, "operator", OPERATOR_PASSWORD)
+    target = SimulatedDevice(fleet, host)
+    assert target.logs_in("operator", NEW_PASSWORD) and not target.logs_in("operator", OPERATOR_PASSWORD)
 
 
 def test_removal_and_purge_spare_the_system_accounts(run):
@@ -154,7 +144,7 @@ def test_the_table_limit_is_checked_before_sending_and_a_non_admin_is_refused_by
     as_user = dict(CONNECTION, username="user0", password=OPERATOR_PASSWORD)
     (refused,) = run({"purge": True}, connection=as_user)
     assert refused["failed"] is True and refused["error"] == "not_permitted" and refused["writes"] == [], refused
-    assert logs_in(fleet, host, "user0", OPERATOR_PASSWORD)
+    assert SimulatedDevice(fleet, host).logs_in("user0", OPERATOR_PASSWORD)
 
 
 # (case, module args without the connection, option named, rule, checked by) for every rule of the Users unit's validation and
