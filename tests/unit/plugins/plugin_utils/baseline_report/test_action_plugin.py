@@ -14,24 +14,16 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.oob.amt.plugins.modules.amt_baseline_report import EXAMPLES
 from ansible_collections.oob.amt.tests.unit.plugins.plugin_utils.baseline_report import synthetic
 
 COLLECTION = pathlib.Path(__file__).resolve().parents[5]
 COLLECTIONS_ROOT = COLLECTION.parents[2]
 PLAYBOOK_COMMAND = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
-PLAY = """
-- name: Results as amt_baseline would register them
-  hosts: all
-  gather_facts: false
-  tasks:
-    # register stores a skipped result on the hosts a `when` skips, so the task that fails comes first.
-    - name: A task that fails
-      ansible.builtin.fail:
-        msg: authentication failed for <admin>
-      register: baseline
-      ignore_errors: true
-      when: inventory_hostname == 'failed.example.net'
+# Both plays end with these tasks: the compliant and drifted hosts' results from files beside the inventory, the report
+# with the play's report_args, and its result written to the play's result_file for the test.
+REPORT_TASKS = """\
     - name: A result from a file beside the inventory
       ansible.builtin.set_fact:
         baseline: "{{ lookup('ansible.builtin.file', results_dir + '/' + inventory_hostname + '.json') | from_json }}"
@@ -44,12 +36,29 @@ PLAY = """
     - name: Its result, for the test
       ansible.builtin.copy:
         content: "{{ report | to_json }}"
-        dest: "{{ results_dir }}/action-result.json"
+        dest: "{{ results_dir }}/{{ result_file }}"
         mode: "0644"
       run_once: true
       delegate_to: localhost
       check_mode: false
 """
+
+# Its report_args come from the test.
+PLAY = """
+- name: Results as amt_baseline would register them
+  hosts: all
+  gather_facts: false
+  vars:
+    result_file: action-result.json
+  tasks:
+    # register stores a skipped result on the hosts a `when` skips, so the task that fails comes first.
+    - name: A task that fails
+      ansible.builtin.fail:
+        msg: authentication failed for <admin>
+      register: baseline
+      ignore_errors: true
+      when: inventory_hostname == 'failed.example.net'
+""" + REPORT_TASKS
 
 # With serial 2 and hosts in name order, the first batch is compliant and drifted; in the second, failed fails for good
 # before registering anything (Ansible takes it out of the play) and silent registers nothing.
@@ -59,38 +68,27 @@ SERIAL_PLAY = """
   gather_facts: false
   serial: 2
   order: sorted
+  vars:
+    report_args:
+      result_var: baseline
+      dest: "{{ results_dir }}/reports"
+      run_id: "{{ hostvars['localhost'].baseline_run_id }}"
+    result_file: "{{ report.run.id }}-{{ report.run.updates }}.json"
   tasks:
-    - name: Name the run once, on localhost
-      ansible.builtin.set_fact:
-        run_id: "{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}-{{ 4294967296 | random }}"
-      delegate_to: localhost
-      delegate_facts: true
-      run_once: true
-      when: hostvars['localhost'].run_id is not defined
     - name: A task that fails the host
       ansible.builtin.fail:
         msg: the device refused the connection
       when: inventory_hostname == 'failed.example.net'
-    - name: A result from a file beside the inventory
-      ansible.builtin.set_fact:
-        baseline: "{{ lookup('ansible.builtin.file', results_dir + '/' + inventory_hostname + '.json') | from_json }}"
-      when: inventory_hostname in ['compliant.example.net', 'drifted.example.net']
-    - name: The report
-      oob.amt.amt_baseline_report:
-        result_var: baseline
-        dest: "{{ results_dir }}/reports"
-        run_id: "{{ hostvars['localhost'].run_id }}"
-      run_once: true
-      delegate_to: localhost
-      register: report
-    - name: Its result, for the test
-      ansible.builtin.copy:
-        content: "{{ report | to_json }}"
-        dest: "{{ results_dir }}/{{ report.run.id }}-{{ report.run.updates }}.json"
-        mode: "0644"
-      run_once: true
-      delegate_to: localhost
-"""
+""" + REPORT_TASKS
+
+
+def serial_play():
+    """SERIAL_PLAY led by the task that names the run as the module's EXAMPLES do, so that the documented recipe is run."""
+    naming = next(task for example in yaml.safe_load(EXAMPLES) for task in example["tasks"]
+                  if "baseline_run_id" in task.get("ansible.builtin.set_fact", {}))
+    play = yaml.safe_load(SERIAL_PLAY)
+    play[0]["tasks"].insert(0, naming)
+    return yaml.safe_dump(play, sort_keys=False)
 
 
 @pytest.fixture(name="play")
@@ -106,14 +104,17 @@ def play_fixture(tmp_path):
         "kiosk": {"hosts": {"failed.example.net": {}, "silent.example.net": {}}}}}}
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
-    (tmp_path / "serial.yml").write_text(SERIAL_PLAY, encoding="utf-8")
+    (tmp_path / "serial.yml").write_text(serial_play(), encoding="utf-8")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT), ANSIBLE_LOCAL_TEMP=str(tmp_path / "local_tmp"),
                ANSIBLE_REMOTE_TMP=str(tmp_path / "remote_tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
 
     def run(report_args, *options, playbook="play.yml"):
-        extra = json.dumps({"results_dir": str(tmp_path), "report_args": report_args})
+        """Runs the playbook; report_args None leaves them to the play (SERIAL_PLAY has its own)."""
+        extra = {"results_dir": str(tmp_path)}
+        if report_args is not None:
+            extra["report_args"] = report_args
         completed = subprocess.run([PLAYBOOK_COMMAND, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / playbook),
-                                    "-e", extra, *options], env=env, capture_output=True, text=True, timeout=300, check=False)
+                                    "-e", json.dumps(extra), *options], env=env, capture_output=True, text=True, timeout=300, check=False)
         result_file = tmp_path / "action-result.json"
         result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
         if result_file.exists():
