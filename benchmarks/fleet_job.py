@@ -47,10 +47,12 @@ def writes_sent(result):
 @dataclasses.dataclass(frozen=True)
 class Job:
     """A fleet job: its playbook (in benchmarks/jobs), the amt_info gather_subset that reads the classes it reads
-    (for the floor), and what its second run must show to count as compliant."""
+    (for the floor), what its second run must show to count as compliant, and whether it writes (then a second floor
+    enforces the same baseline on a fresh fleet from one process)."""
     playbook: str
     floor_subsets: tuple
     compliant_rerun: str
+    writes: bool = False
 
     @staticmethod
     def rerun_is_compliant(records):
@@ -63,7 +65,7 @@ JOBS = {
     "audit": Job(playbook="fleet_audit.yml", floor_subsets=("all",),
                  compliant_rerun="every device read again without failure, nothing changed"),
     "baseline": Job(playbook="fleet_baseline.yml", floor_subsets=("all",),
-                    compliant_rerun="every device converged again without failure, nothing changed, no write sent"),
+                    compliant_rerun="every device converged again without failure, nothing changed, no write sent", writes=True),
 }
 
 
@@ -141,6 +143,7 @@ class Simulator:
     """amtsim serve --latency, stopped (SIGTERM, then SIGKILL) whatever happens."""
 
     def __init__(self, args, work_dir):
+        work_dir.mkdir(exist_ok=True)
         self.inventory_path = work_dir / "inventory.yml"
         command = [str(PYTHON_BIN / "python"), "-m", "amtsim", "serve", "--devices", str(args.devices), "--profile", "mixed",
                    "--seed", str(args.seed), "--latency", "--first-address", args.first_address,
@@ -218,19 +221,23 @@ def run_playbook(name, job, collection, simulator, hosts_file, devices, args, wo
                  compliant=job.rerun_is_compliant(records) and len(set(record["host"] for record in records)) == devices)
 
 
-def run_floor(job, collection, simulator, hosts_file, devices, args):
+def run_floor(job, collection, simulator, hosts_file, devices, args, enforcing=False):
+    """The floor that reads the job's classes, or (enforcing) the one that enforces the baseline with amt_baseline's code."""
     command = [str(PYTHON_BIN / "python"), str(collection / "benchmarks" / "floor.py"), "--inventory", str(simulator.inventory_path),
                "--hosts", str(hosts_file), "--threads", str(args.floor_threads)]
-    for subset in job.floor_subsets:
+    if enforcing:
+        command.append("--baseline")
+    for subset in () if enforcing else job.floor_subsets:
         command += ["--gather-subset", subset]
     environment = clean_environment()
     environment["PYTHONPATH"] = str(collection.parents[2])
     with Meter(simulator.psutil) as meter:
         completed = subprocess.run(command, capture_output=True, text=True, env=environment, check=True)
     outcome = json.loads(completed.stdout)
-    return Phase(name="floor", devices=devices, wall_seconds=meter.wall_seconds, controller_cpu_seconds=meter.controller_cpu_seconds,
-                 simulator_cpu_seconds=meter.simulator_cpu_seconds, connections=meter.connections, requests=outcome["requests"],
-                 module_runs=0, failed_devices=len(outcome["failures"]))
+    return Phase(name="floor enf" if enforcing else "floor", devices=devices, wall_seconds=meter.wall_seconds,
+                 controller_cpu_seconds=meter.controller_cpu_seconds, simulator_cpu_seconds=meter.simulator_cpu_seconds,
+                 connections=meter.connections, requests=outcome["requests"], writes=outcome["writes"], module_runs=0,
+                 failed_devices=len(outcome["failures"]))
 
 
 def provisioned_hosts(inventory_path):
@@ -268,6 +275,8 @@ def print_report(report):
     for figures in report["phases"]:
         print("  ".join(fmt % ("-" if figures[key] is None else figures[key]) for key, fmt in COLUMNS))
     print("first run / floor: " + ", ".join("%s %s" % item for item in report["first_run_over_floor"].items()))
+    if report.get("first_run_over_enforcing_floor"):
+        print("first run / enforcing floor: " + ", ".join("%s %s" % item for item in report["first_run_over_enforcing_floor"].items()))
 
 
 def parse_args():
@@ -306,13 +315,20 @@ def main():
         first = run_playbook("first run", job, collection, simulator, hosts_file, len(names), args, work_dir)
         first.compliant = None  # only a re-run is judged
         runs = [first] if args.no_rerun else [first, run_playbook("re-run", job, collection, simulator, hosts_file, len(names), args, work_dir)]
-        floor = run_floor(job, collection, simulator, hosts_file, len(names), args)
+        floors = [run_floor(job, collection, simulator, hosts_file, len(names), args)]
+        if job.writes:
+            # The same fleet again, as it was before the job converged it (same seed, a state of its own).
+            simulator.stop()
+            simulator = Simulator(args, work_dir / "fresh")
+            simulator.wait_until_serving()
+            floors.append(run_floor(job, collection, simulator, hosts_file, len(names), args, enforcing=True))
     finally:
         simulator.stop()
         if not args.keep:
             shutil.rmtree(work_dir, ignore_errors=True)
     report.update(provisioned_devices=len(names), provisioned_devices_on_tls=on_tls, load_average_end=[round(value, 1) for value in os.getloadavg()],
-                  phases=[phase.figures() for phase in runs + [floor]], first_run_over_floor=ratios(first, floor))
+                  phases=[phase.figures() for phase in runs + floors], first_run_over_floor=ratios(first, floors[0]),
+                  first_run_over_enforcing_floor=ratios(first, floors[1]) if job.writes else None)
     pathlib.Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     if args.keep:
