@@ -1,8 +1,8 @@
 # Copyright: oob.amt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What an amt_baseline run costs in TLS: the connections it opens and the trust stores it loads, counted on real
-sockets to the simulator while the module's own code runs in this process (as its action plugin runs it in Ansible's
-worker).
+"""What an amt_baseline run costs: the TLS connections it opens, the trust stores it loads and the requests it
+repeats, counted on real sockets to the simulator while the module's own code runs in this process (as its action
+plugin runs it in Ansible's worker).
 
 The counts are firmware-imposed: AMT answers the Digest challenge with `Connection: close`, so a session costs two TLS
 connections (the challenge's, then the session's); a TLS change restarts the device's TLS stack, so the run reconnects
@@ -13,11 +13,14 @@ Loopback range: 127.77.175.x (remote) and 127.78.175.x (local).
 
 from __future__ import annotations
 
+import collections
+import re
 import ssl
 
 import pytest
 from urllib3.connection import HTTPSConnection
 
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import WsmanTransport
 from ansible_collections.oob.amt.plugins.modules import amt_baseline
 from ansible_collections.oob.amt.plugins.plugin_utils.in_process import ModuleRun
 from conftest import start_fleet
@@ -33,12 +36,19 @@ def fleet(tmp_path_factory):
 
 
 class TlsCounter:
-    """TLS connections established and trust stores loaded while it is installed (the calls still happen)."""
+    """TLS connections established, trust stores loaded and requests sent (each body without its MessageID) while it is
+    installed; the calls still happen."""
 
     def __init__(self, monkeypatch):
         self.connections = 0
         self.trust_loads = 0
+        self.requests = collections.Counter()
         connect, load_verify, load_default = HTTPSConnection.connect, ssl.SSLContext.load_verify_locations, ssl.SSLContext.load_default_certs
+        post = WsmanTransport.post
+
+        def counted_post(transport, body, idempotent):
+            self.requests[re.sub(rb"MessageID>[^<]*<", b"MessageID><", body)] += 1
+            return post(transport, body, idempotent)
 
         def counted_connect(connection):
             connect(connection)
@@ -50,6 +60,7 @@ class TlsCounter:
                 return original(context, *args, **kwargs)
             return load
 
+        monkeypatch.setattr(WsmanTransport, "post", counted_post)
         monkeypatch.setattr(HTTPSConnection, "connect", counted_connect)
         monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted_load(load_verify))
         monkeypatch.setattr(ssl.SSLContext, "load_default_certs", counted_load(load_default))
@@ -67,7 +78,7 @@ def converge(fleet, name, monkeypatch):
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["16.1", "12.0"])
-def test_a_tls_change_reconnects_once_and_a_compliant_run_not_at_all(fleet, index, monkeypatch):
+def test_a_tls_change_reconnects_once_and_a_compliant_run_reads_each_thing_once(fleet, index, monkeypatch):
     name = sorted(fleet.hosts)[index]
     first, counted = converge(fleet, name, monkeypatch)
     assert not first.get("failed"), first
@@ -84,3 +95,5 @@ def test_a_tls_change_reconnects_once_and_a_compliant_run_not_at_all(fleet, inde
     again, counted = converge(fleet, name, monkeypatch)
     assert not again["changed"] and not any(control["writes"] for control in again["controls"])
     assert counted.connections == 2
+    # Each class, instance and reading method is asked once: amt_info's facts and the units share the client's cache.
+    assert [body for body, times in counted.requests.items() if times > 1] == []

@@ -10,7 +10,9 @@ Returned dicts are copies: callers may change them freely.
 
 Additions to the shared contract:
 * invoke(..., idempotent=False): pass True for methods that only read (GetUuid, EnumerateUserAclEntries,
-  ReadRecords, ...): they are then retried like reads and leave the cache alone.
+  ReadRecords, ...): they are then retried like reads and leave the cache alone. cached=True (for such a method
+  whose answer only a write changes, as the account table's, not the clock's) caches its outputs per inputs like a
+  Get, so that units and amt_info reading the same table in one run ask the device once.
 * epr(class_name, selectors) and embedded(class_name, properties): values for method inputs and selectors.
 * peer_certificate: the DER certificate the device served on the session's latest TLS connection, or None.
 """
@@ -74,6 +76,7 @@ class AmtClient:
         self._message_id = 0
         self._instances = {}
         self._enumerations = {}
+        self._calls = {}
 
     @property
     def request_count(self):
@@ -92,12 +95,14 @@ class AmtClient:
 
     def _forget_class(self, class_name):
         self._enumerations.pop(class_name, None)
-        for key in [key for key in self._instances if key[0] == class_name]:
-            del self._instances[key]
+        for cache in (self._instances, self._calls):
+            for key in [key for key in cache if key[0] == class_name]:
+                del cache[key]
 
     def _forget_everything(self):
         self._instances.clear()
         self._enumerations.clear()
+        self._calls.clear()
 
     def get(self, class_name, selectors=None):
         key = (class_name, _selector_key(selectors))
@@ -140,13 +145,17 @@ class AmtClient:
         self._forget_everything()
         parse.parse_response(self._send(request, False), (class_name, "Delete"))
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         """Call a method; returns its outputs with ReturnValue as int. check=True raises for a non-zero ReturnValue."""
-        request = envelope.invoke_request(schema.resource_uri(class_name), method, self._next_message_id(), inputs, selectors)
-        if not idempotent:
-            self._forget_everything()
-        outputs = schema.tag_values(parse.parse_method_output(self._send(request, idempotent), method, (class_name, method)),
-                                    "%s.%s" % (class_name, method))
+        if cached:
+            key = (class_name, method, json.dumps([inputs, selectors], sort_keys=True, default=str))
+            if key not in self._calls:
+                self._calls[key] = self._call(class_name, method, inputs, selectors, idempotent=True)
+            outputs = _copy(self._calls[key])
+        else:
+            if not idempotent:
+                self._forget_everything()
+            outputs = self._call(class_name, method, inputs, selectors, idempotent)
         code = outputs["ReturnValue"]
         if check and code != 0:
             name = schema.return_code_name(class_name, method, code)
@@ -154,6 +163,11 @@ class AmtClient:
             raise error_class("%s.%s returned %d (%s)" % (class_name, method, code, name),
                               class_name=class_name, method=method, return_value=code, return_name=name)
         return outputs
+
+    def _call(self, class_name, method, inputs, selectors, idempotent):
+        request = envelope.invoke_request(schema.resource_uri(class_name), method, self._next_message_id(), inputs, selectors)
+        return schema.tag_values(parse.parse_method_output(self._send(request, idempotent), method, (class_name, method)),
+                                 "%s.%s" % (class_name, method))
 
     def close(self):
         self._transport.close()

@@ -110,7 +110,6 @@ class Run:
         self.device = None
         self.advisories = []
         self.auditor_client = None
-        self.account_table = None  # (writes of this run when read, the account table): see _account_table
 
     # --- helpers ---------------------------------------------------------------------------------------------
     @property
@@ -372,7 +371,7 @@ class Run:
         auditor_key = account_key(auditor["name"], auditor["kerberos_sid"]) if auditor["name"] or auditor["kerberos_sid"] else None
         site = self.settings[ACCOUNTS]
         if site["accounts"] is None:
-            others = account_allowlist.other_accounts(self._account_table(), auditor_key)
+            others = account_allowlist.other_accounts(read_state(Users(), self.client), auditor_key)
             judged = control.finding.check({"users": {"accounts": others}}, ())
             if isinstance(judged, findings.Manual):
                 self._manual(self.entries[control.id], judged.reason)
@@ -383,15 +382,7 @@ class Run:
         passwords = (self.secrets.get("account_passwords") or {}) if self._enforcing(control.id) else None
         return account_allowlist.AccountAllowlist(part, site["accounts"], purge=site["purge"], auditor=auditor_key,
                                                   passwords=passwords, place="baseline.%s" % ACCOUNTS,
-                                                  password_place=ACCOUNT_PASSWORDS, state=self._account_table())
-
-    def _account_table(self):
-        """The accounts as Users reads them, read again only after a write of this run: the client caches no method
-        call, and both accounts controls read the table."""
-        written = sum(len(entry.writes) for entry in self.entries.values())
-        if self.account_table is None or self.account_table[0] != written:
-            self.account_table = (written, read_state(Users(), self.client))
-        return self.account_table[1]
+                                                  password_place=ACCOUNT_PASSWORDS, state=read_state(Users(), self.client))
 
     def _wifi(self, control, settings):
         # Read again (the client's cache answers unless a control before this one changed the profiles).

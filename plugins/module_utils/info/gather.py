@@ -156,8 +156,8 @@ def read_users(client):
     service = schema.AMT_AUTHORIZATION_SERVICE
     unit = Users()
     state = read_state(unit, client)
-    local_admin_status = client.invoke(service, "GetAdminAclEntryStatus", idempotent=True)
-    network_admin_status = client.invoke(service, "GetAdminNetAclEntryStatus", idempotent=True)
+    local_admin_status = client.invoke(service, "GetAdminAclEntryStatus", cached=True)
+    network_admin_status = client.invoke(service, "GetAdminNetAclEntryStatus", cached=True)
     kerberos = optional(lambda: client.get(schema.AMT_KERBEROS_SETTING_DATA))
     return {
         "admin_username": state["admin_username"],

@@ -119,7 +119,7 @@ def _user_handles(client):
     handles = []
     start = 1
     while True:
-        page = client.invoke(AUTHORIZATION, "EnumerateUserAclEntries", {"StartIndex": start}, idempotent=True)
+        page = client.invoke(AUTHORIZATION, "EnumerateUserAclEntries", {"StartIndex": start}, cached=True)
         found = [as_int(handle) for handle in as_list(page.get("Handles"))]
         handles.extend(found)
         total = as_int(page.get("TotalCount")) or 0
@@ -133,7 +133,7 @@ def _realm_name(realm):
 
 
 def _account(client, handle):
-    entry = client.invoke(AUTHORIZATION, "GetUserAclEntryEx", {"Handle": handle}, idempotent=True)
+    entry = client.invoke(AUTHORIZATION, "GetUserAclEntryEx", {"Handle": handle}, cached=True)
     name = entry.get("DigestUsername") or None
     sid = None if name else base64.b64decode(entry.get("KerberosUserSid") or "", validate=True)
     return {
@@ -445,7 +445,7 @@ class Users(Unit):
         self.want = None if options is None else desired_state(options)
 
     def read(self, client):
-        admin = client.invoke(AUTHORIZATION, "GetAdminAclEntry", idempotent=True)
+        admin = client.invoke(AUTHORIZATION, "GetAdminAclEntry", cached=True)
         return {"admin_username": admin.get("Username"), "accounts": read_accounts(client)}
 
     def describe(self, state):

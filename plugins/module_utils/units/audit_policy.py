@@ -241,7 +241,7 @@ AUDITOR_NEEDED = ("the device has an Auditor account (realm Audit Log): only the
 def check_rights(client, username):
     """Refuse, before anything is written, an admin login when an Auditor account holds the audit log."""
     try:
-        admin = client.invoke(schema.AMT_AUTHORIZATION_SERVICE, "GetAdminAclEntry", idempotent=True)
+        admin = client.invoke(schema.AMT_AUTHORIZATION_SERVICE, "GetAdminAclEntry", cached=True)
     except NotPermittedError:
         return  # not the admin: the Auditor, or a user the device will refuse on the first write
     if admin.get("Username") != username:

@@ -129,11 +129,11 @@ def diff(state, request, changes):
 
 
 def _admin_username(client):
-    return client.invoke(AUTHORIZATION, "GetAdminAclEntry", idempotent=True).get("Username")
+    return client.invoke(AUTHORIZATION, "GetAdminAclEntry", cached=True).get("Username")
 
 
 def _mebx_is_default(client):
-    return schema.as_bool(client.invoke(AUTHORIZATION, "GetAdminAclEntryStatus", idempotent=True).get("IsDefault"))
+    return schema.as_bool(client.invoke(AUTHORIZATION, "GetAdminAclEntryStatus", cached=True).get("IsDefault"))
 
 
 def _control_mode(client):

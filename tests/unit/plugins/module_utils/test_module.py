@@ -38,7 +38,7 @@ class FakeClient:
         self.calls = []
         self.closed = False
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         self.calls.append(("invoke", class_name, method))
         if method == "GetUuid":
             return {"ReturnValue": 0, "UUID": base64.b64encode(uuid.UUID(DEVICE_UUID).bytes_le).decode()}

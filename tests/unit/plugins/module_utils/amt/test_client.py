@@ -155,6 +155,18 @@ def test_writing_invoke_drops_the_cache_and_reading_invoke_keeps_it(server, clie
     assert [_action(body).rsplit("/", 1)[1] for body in _soap_bodies(server)] == ["Get", "GetAdminAclEntry", "CommitChanges", "Get"]
 
 
+def test_cached_invoke_is_asked_once_per_inputs_until_a_write(server, client):
+    # The account table: amt_info and the units read it in one run, and only a write changes it.
+    server.responses = [_capture("amt/authorization/getadminaclentry.xml"), _capture("amt/setupandconfiguration/commitchanges.xml"),
+                        _capture("amt/authorization/getadminaclentry.xml")]
+    first = client.invoke("AMT_AuthorizationService", "GetAdminAclEntry", cached=True)
+    first["Username"] = "changed by the caller"
+    assert client.invoke("AMT_AuthorizationService", "GetAdminAclEntry", cached=True)["Username"] == "admin"
+    client.invoke("AMT_SetupAndConfigurationService", "CommitChanges")
+    assert client.invoke("AMT_AuthorizationService", "GetAdminAclEntry", cached=True)["Username"] == "admin"
+    assert [_action(body).rsplit("/", 1)[1] for body in _soap_bodies(server)] == ["GetAdminAclEntry", "CommitChanges", "GetAdminAclEntry"]
+
+
 def test_create_returns_the_new_reference(server, client):
     server.responses = [_capture("amt/tls/credentialcontext/create.xml")]
     created = client.create("AMT_TLSCredentialContext", {

@@ -20,7 +20,7 @@ class FakeClient:
         self.outputs = outputs
         self.calls = []
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         self.calls.append((class_name, method, inputs, selectors, check, idempotent))
         return self.outputs
 

@@ -184,15 +184,3 @@ def test_the_allowed_accounts_are_settled_after_the_auditor_and_tls_last(monkeyp
     assert settled[0] == "AMT-REDIR-02" and settled[-3:] == ["AMT-ACCT-03", "AMT-ACCT-04", "TLS"]
     assert settled.index("AMT-AUD-01") < settled.index("AMT-ACCT-03")
     assert sorted(settled[:-1]) == sorted(control_id for control_id in catalog.IDS if not control_id.startswith("AMT-TLS-"))
-
-
-def test_the_account_table_is_read_again_only_after_a_write(monkeypatch):
-    run = make_run()
-    reads = []
-    monkeypatch.setattr(runner, "read_state", lambda unit, client: reads.append(unit.name) or {"admin_username": "admin", "accounts": []})
-    monkeypatch.setattr(StubModule, "client", None)
-    assert run._account_table() is run._account_table()  # pylint: disable=protected-access
-    assert reads == ["users"]
-    run.entries["AMT-AUD-01"].writes.append({"action": "add digest account auditor", "status": "confirmed", "verified": True})
-    run._account_table()  # pylint: disable=protected-access
-    assert reads == ["users", "users"]

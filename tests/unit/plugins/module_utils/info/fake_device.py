@@ -49,8 +49,8 @@ class FakeClient:
         self._absent(class_name)
         return copy.deepcopy(self.enumerations[class_name])
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
-        self.calls.append(("invoke", class_name, method, idempotent))
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
+        self.calls.append(("invoke", class_name, method, idempotent or cached))
         self._absent(class_name)
         outputs = self.methods[(class_name, method)]
         return copy.deepcopy(outputs(inputs) if callable(outputs) else outputs)

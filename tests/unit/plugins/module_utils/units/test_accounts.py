@@ -194,7 +194,7 @@ class FakeClient:
         self.calls.append(("get", class_name))
         return {"DigestRealm": "Digest:0123456789ABCDEF0123456789ABCDEF"}
 
-    def invoke(self, class_name, method, inputs=None, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, idempotent=False, cached=False):
         self.calls.append((method, dict(inputs or [])))
         if method == "EnumerateUserAclEntries":
             return {"TotalCount": str(len(self.entries)), "Handles": [str(handle) for handle in self.entries], "ReturnValue": 0}

@@ -173,7 +173,7 @@ class FakeLog:
     def get(self, class_name, selectors=None):
         return {"AuditState": str(self.audit_state)}
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         self.calls.append((method, dict(inputs or [])))
         if method == "ReadRecords":
             start = dict(inputs)["StartIndex"]
@@ -275,7 +275,7 @@ def test_a_refused_read_names_the_realms_that_may_read():
 
 def test_a_refused_clear_names_the_realm_it_needs():
     class Refusing(FakeLog):
-        def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+        def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
             raise NotPermittedError("AMT_AuditLog.ClearLog returned 16 (PT_STATUS_NOT_PERMITTED)", class_name=class_name, method=method,
                                     return_value=16, return_name="PT_STATUS_NOT_PERMITTED")
     with pytest.raises(AmtError, match="returned 16.*only the account holding the Audit Log realm may clear"):

@@ -80,7 +80,7 @@ class HostileClient:
         count = self._data.draw(st.integers(min_value=0, max_value=3), label="%s count" % class_name)
         return [HostileInstance(self._data, class_name) for _index in range(count)]
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         code = self._data.draw(st.sampled_from([0, 0, 0, 1, 2075]), label="%s.%s ReturnValue" % (class_name, method))
         if check and code:
             raise DeviceError("%s.%s returned %d" % (class_name, method, code), class_name=class_name, method=method, return_value=code)

@@ -50,7 +50,7 @@ class Client:
             return {"DigestRealm": REALM}
         return {"CurrentControlMode": str(CONTROL_MODES[self.device.control_mode])}
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         device = self.device
         if method == "GetAdminAclEntry":
             if self.username != device.admin:

@@ -185,7 +185,7 @@ class FakeClient:
         self.state = state
         self.invoked = []
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         self.invoked.append((method, inputs))
         if self.lose_answer:
             raise IndeterminateError("no answer")
@@ -307,7 +307,7 @@ class ClockClient:
         self.outputs = outputs
         self.invoked = []
 
-    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False):
+    def invoke(self, class_name, method, inputs=None, selectors=None, check=True, idempotent=False, cached=False):
         self.invoked.append((class_name, method, inputs, idempotent))
         return dict(self.outputs, ReturnValue=0)
 
