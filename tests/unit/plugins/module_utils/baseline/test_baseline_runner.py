@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.baseline import catalog, runner
+from ansible_collections.oob.amt.plugins.module_utils.baseline import catalog
 from ansible_collections.oob.amt.plugins.module_utils.baseline.runner import STATUSES, Entry, Run, missing_data
 from ansible_collections.oob.amt.plugins.module_utils.baseline.settings import baseline_settings
 from ansible_collections.oob.amt.plugins.module_utils.units.base import CONFIRMED, REFUSED, UNCONFIRMED, Outcome
