@@ -30,7 +30,9 @@ integration_tests() {
         echo "no tests/integration directory: nothing to run"
         return 0
     fi
-    PYTHONPATH=$collections_root python -m pytest -p no:cacheprovider tests/integration
+    # Three files at a time: each has loopback addresses of its own (conftest.py), and most of their time is spent
+    # waiting on simulated firmware.
+    PYTHONPATH=$collections_root python -m pytest -p no:cacheprovider -n 3 --dist loadfile tests/integration
 }
 
 module_docs() {
