@@ -7,16 +7,11 @@ Loopback range: 127.77.200.x and 127.77.201.x (remote), 127.78.200.x and 127.78.
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from conftest import assert_refused_before_sending, run_cases, run_play, start_fleet
+from conftest import assert_refused_before_sending, make_ca, run_cases, run_play, start_fleet
 
 MODERN_FLEET = {"first_address": "127.77.200.1", "local_first_address": "127.78.200.1"}
 LEGACY_FLEET = {"first_address": "127.77.201.1", "local_first_address": "127.78.201.1"}
@@ -83,7 +78,7 @@ def first_host_reads(modern_fleet, tmp_path_factory):
     name, _host = first_host(modern_fleet)
     work_dir = tmp_path_factory.mktemp("info-first-host")
     bad_ca = work_dir / "other-ca.pem"
-    write_unrelated_ca(bad_ca)
+    bad_ca.write_text(make_ca("not the simulator CA")[0])
     return run_play(work_dir, modern_fleet.inventory_path, [
         ("all subsets", "amt_info", OVER_TLS),
         ("firmware only", "amt_info", dict(OVER_TLS, gather_subset=["firmware"])),
@@ -211,18 +206,6 @@ def test_unreachable_host(first_host_reads):
     assert result["failed"] is True
     assert result["error"] == "unreachable"
     assert UNREACHABLE_ADDRESS in result["msg"]
-
-
-def write_unrelated_ca(path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the simulator CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=30))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
 def test_certificate_from_another_ca_is_a_tls_error(first_host_reads):
